@@ -1,0 +1,126 @@
+"""Run the sandbox's AWS emulator: a moto server on 127.0.0.1 with the project's fixes.
+
+What this adds to a plain ``moto_server``:
+
+* an AMI list holding moto's own images plus Ubuntu 24.04 (Canonical's owner id) and
+  Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
+* two response fixes for moto bugs that break amazon.aws modules (see ``patch_moto``);
+* a request log (one JSON line per AWS API call: service, action, region) so tests and the
+  benchmark can count calls and tell read calls from writes.
+
+Usage: python moto_launcher.py --port 5000 --state-dir .sandbox
+"""
+
+import argparse
+import gzip
+import io
+import json
+import os
+import re
+import signal
+import sys
+import threading
+from importlib import resources
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/")
+AMI_DEFAULTS = {
+    "state": "available",
+    "public": True,
+    "image_type": "machine",
+    "virtualization_type": "hvm",
+    "hypervisor": "xen",
+    "root_device_type": "ebs",
+    "root_device_name": "/dev/sda1",
+}
+
+
+def write_ami_list(state_dir):
+    """Moto's built-in images plus ours; moto reads this file through MOTO_AMIS_PATH."""
+    builtin = resources.files("moto") / "ec2/resources/amis.json.gz"
+    amis = json.loads(gzip.decompress(builtin.read_bytes()))
+    ours = json.loads((HERE / "amis.json").read_text(encoding="utf-8"))
+    amis.extend({**AMI_DEFAULTS, **ami} for ami in ours)
+    path = state_dir / "amis.json"
+    path.write_text(json.dumps(amis), encoding="utf-8")
+    return path
+
+
+def patch_moto():
+    from moto.core.responses import ActionResult
+    from moto.ec2 import utils as ec2_utils
+    from moto.ec2.responses.security_groups import SecurityGroups
+
+    # Bug 1: UpdateSecurityGroupRuleDescriptions{Ingress,Egress} answer without "Return",
+    # and amazon.aws.ec2_security_group fails with KeyError 'Return'.
+    def with_return(original):
+        def handler(self):
+            original(self)
+            return ActionResult({"Return": True})
+
+        return handler
+
+    for name in ("update_security_group_rule_descriptions_ingress",
+                 "update_security_group_rule_descriptions_egress"):
+        setattr(SecurityGroups, name, with_return(getattr(SecurityGroups, name)))
+
+    # Bug 2: DescribeTags reports NAT gateways as "nat-gateway"; AWS says "natgateway",
+    # and amazon.aws.ec2_vpc_nat_gateway is never idempotent without this.
+    ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
+
+
+class RequestLog:
+    """WSGI middleware that appends one JSON line per AWS API request."""
+
+    def __init__(self, app, path):
+        self.app = app
+        self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the server's life
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if not environ.get("PATH_INFO", "").startswith("/moto-api"):
+            self.record(environ)
+        return self.app(environ, start_response)
+
+    def record(self, environ):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        scope = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region, service = scope.groups() if scope else ("", "")
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:  # JSON protocol: "AWSBudgetServiceGateway.CreateBudget"
+            action = target.rsplit(".", 1)[-1]
+        else:  # query protocol: Action=... in the body or the query string
+            params = body.decode("utf-8", "replace") + "&" + environ.get("QUERY_STRING", "")
+            found = re.search(r"(?:^|&)Action=([A-Za-z0-9]+)", params)
+            action = found.group(1) if found else environ["REQUEST_METHOD"] + " " + environ["PATH_INFO"]
+        line = json.dumps({"service": service, "region": region, "action": action})
+        with self.lock:
+            self.file.write(line + "\n")
+            self.file.flush()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    args = parser.parse_args()
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+
+    # Must be set before moto's EC2 models are imported: they read the AMI list at import.
+    os.environ["MOTO_AMIS_PATH"] = str(write_ami_list(args.state_dir))
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    patch_moto()
+    app = RequestLog(DomainDispatcherApplication(create_backend_app), args.state_dir / "requests.log")
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    print(f"sandbox AWS emulator listening on http://127.0.0.1:{args.port}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
