@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Find the EC2 resources that carry a set of tags, one describe call per resource type.
+
+Used by the tagged_resources_info module (teardown's plan and its leftover proof).
+States matter: AWS keeps terminated instances and deleted NAT gateways visible for a while,
+so only the states that still exist (and may bill) are asked for.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_tag_filter_dict,
+    boto3_tag_list_to_ansible_dict,
+)
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+# In teardown's dependency order: what depends on others comes first.
+# type: (describe operation, result key, id key, extra filters, fields kept besides id/name/tags)
+RESOURCE_TYPES = {
+    "instance": ("describe_instances", "Reservations", "InstanceId",
+                 {"instance-state-name": ["pending", "running", "stopping", "stopped", "shutting-down"]},
+                 ("State", "PublicIpAddress", "VpcId")),
+    "nat_gateway": ("describe_nat_gateways", "NatGateways", "NatGatewayId",
+                    {"state": ["pending", "available", "failed", "deleting"]}, ("State", "VpcId", "SubnetId")),
+    "elastic_ip": ("describe_addresses", "Addresses", "AllocationId", {}, ("PublicIp", "AssociationId")),
+    "volume": ("describe_volumes", "Volumes", "VolumeId", {}, ("State", "Size", "VolumeType")),
+    "security_group": ("describe_security_groups", "SecurityGroups", "GroupId", {}, ("VpcId", "GroupName")),
+    "route_table": ("describe_route_tables", "RouteTables", "RouteTableId", {}, ("VpcId",)),
+    "subnet": ("describe_subnets", "Subnets", "SubnetId", {}, ("VpcId", "CidrBlock")),
+    "internet_gateway": ("describe_internet_gateways", "InternetGateways", "InternetGatewayId", {}, ("Attachments",)),
+    "vpc": ("describe_vpcs", "Vpcs", "VpcId", {}, ("CidrBlock",)),
+    "key_pair": ("describe_key_pairs", "KeyPairs", "KeyPairId", {}, ("KeyName",)),
+}
+PAGINATED = {"describe_instances", "describe_nat_gateways", "describe_volumes", "describe_security_groups",
+             "describe_route_tables", "describe_subnets", "describe_internet_gateways", "describe_vpcs"}
+
+
+@AWSRetry.jittered_backoff()  # throttling and eventual consistency: retried with backoff
+def _describe(client, operation, result_key, filters):
+    params = {"Filters": ansible_dict_to_boto3_filter_list(filters)}
+    if operation in PAGINATED:
+        return client.get_paginator(operation).paginate(**params).build_full_result()[result_key]
+    return getattr(client, operation)(**params)[result_key]
+
+
+def _summary(resource_type, item, id_key, fields):
+    tags = boto3_tag_list_to_ansible_dict(item.get("Tags", []))
+    summary = {"type": resource_type, "id": item[id_key], "name": tags.get("Name", ""), "tags": tags}
+    for field in fields:
+        if field in item:
+            summary[field] = item[field]["Name"] if field == "State" and isinstance(item[field], dict) else item[field]
+    return summary
+
+
+def find_tagged_resources(client, tags, types=None):
+    """{type: [summary, ...]} of every resource of `types` (default: all) carrying all `tags`.
+
+    Each describe call is retried with jittered backoff on throttling.
+    """
+    found = {}
+    for resource_type in types or RESOURCE_TYPES:
+        operation, result_key, id_key, state_filter, fields = RESOURCE_TYPES[resource_type]
+        filters = dict(ansible_dict_to_tag_filter_dict(tags), **state_filter)
+        items = _describe(client, operation, result_key, filters)
+        if operation == "describe_instances":
+            items = [instance for reservation in items for instance in reservation["Instances"]]
+        found[resource_type] = [_summary(resource_type, item, id_key, fields) for item in items]
+    return found
