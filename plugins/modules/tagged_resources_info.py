@@ -15,7 +15,7 @@ description:
   - Instances that are terminated and NAT gateways that are deleted are not listed.
   - Teardown uses it for its plan and, afterwards, for its proof that nothing is left.
 author:
-  - shipyard.ec2_compose maintainers
+  - Shipyard maintainers (@shipyard)
 options:
   tags:
     description: Tags that a resource must all carry, usually the identity tags
