@@ -6,7 +6,8 @@
     python sandbox/sandboxctl.py status
 
 `up` writes .sandbox/env: the exports that point ansible, boto3 and the aws CLI at the sandbox.
-The port comes from SANDBOX_PORT (default 5000).
+The port comes from SANDBOX_PORT (default 5000), the state directory from SANDBOX_DIR
+(default .sandbox/): the tests run an emulator of their own beside the user's this way.
 """
 
 import os
@@ -18,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE = ROOT / ".sandbox"
+STATE = Path(os.environ.get("SANDBOX_DIR", ROOT / ".sandbox"))
 PID_FILE = STATE / "emulator.pid"
 PORT = int(os.environ.get("SANDBOX_PORT", "5000"))
 URL = f"http://127.0.0.1:{PORT}"
@@ -58,7 +59,7 @@ def answers():
 
 
 def up():
-    STATE.mkdir(exist_ok=True)
+    STATE.mkdir(parents=True, exist_ok=True)
     (STATE / "env").write_text(env_exports(), encoding="utf-8")
     if running_pid() and answers():
         print(f"sandbox already up on {URL} (pid {running_pid()})")

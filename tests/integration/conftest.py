@@ -1,0 +1,142 @@
+"""Harness for the end-to-end tests: a real emulator process, real ansible-playbook runs.
+
+The session starts its own emulator (SANDBOX_PORT, default 5055, state under .sandbox/pytest)
+with the project's sandboxctl, so a user's `make sandbox-up` is left alone. Every test starts
+from an empty cloud (the emulator's reset endpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / ".sandbox" / "pytest"
+PORT = os.environ.get("SANDBOX_PORT", "5055")
+IDENTITY = {"Project": "tasklist", "ManagedBy": "shipyard.ec2_compose"}
+MUTATING = re.compile(r"^(Create|Delete|Run|Terminate|Import|Allocate|Release|Associate|Disassociate|Attach|"
+                      r"Detach|Authorize|Revoke|Modify|Replace|Update|Put|Start|Stop|Reboot)")
+
+
+def read_env_file(path):
+    env = {}
+    for line in path.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = shlex.split(value)[0] if value else ""
+    env["PATH"] = env["PATH"].replace("$PATH", os.environ["PATH"])
+    return env
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+
+    def recap(self):
+        """{'ok': n, 'changed': n, ...} for localhost, from the PLAY RECAP line."""
+        line = re.findall(r"^localhost\s+:(.*)$", self.output, re.MULTILINE)[-1]
+        return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+
+class Sandbox:
+    def __init__(self, env, tmp_path):
+        self.env = env
+        self.tmp_path = tmp_path
+        self.request_log = Path(env["SANDBOX_REQUEST_LOG"])
+        self.session = boto3.Session(region_name=env["AWS_REGION"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                     aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+        self.ec2 = self.client("ec2")
+
+    def client(self, service, region=None):
+        return self.session.client(service, endpoint_url=self.env["AWS_ENDPOINT_URL"],
+                                   region_name=region or self.env["AWS_REGION"])
+
+    def playbook(self, playbook, *args, environment="dev", check=True, extra_env=None):
+        """Run ansible-playbook from the repo root; assert rc 0 unless check=False."""
+        env = dict(os.environ, **self.env, SHIPYARD_ENVIRONMENT=environment, ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_FORCE_COLOR="0", **(extra_env or {}))
+        command = ["ansible-playbook", playbook, "-e", f"ssh_key_path={self.tmp_path}/ssh/{environment}", *args]
+        proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        run = Run(proc.returncode, proc.stdout + proc.stderr)
+        if check:
+            assert run.rc == 0, f"{' '.join(command)} failed:\n{run.output[-6000:]}"
+        return run
+
+    def command(self, *command, environment="dev"):
+        env = dict(os.environ, **self.env, SHIPYARD_ENVIRONMENT=environment)
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True)
+
+    def requests_mark(self):
+        return len(self.request_log.read_text().splitlines()) if self.request_log.exists() else 0
+
+    def requests_since(self, mark):
+        lines = self.request_log.read_text().splitlines()[mark:]
+        return [json.loads(line) for line in lines]
+
+    def mutating_since(self, mark):
+        return [r["action"] for r in self.requests_since(mark) if MUTATING.match(r["action"])]
+
+    def tagged(self, environment="dev"):
+        """{resource type: [ids]} of everything carrying the identity tags, by plain boto3 calls."""
+        filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in dict(IDENTITY, Environment=environment).items()]
+        ec2 = self.ec2
+        live = [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
+        found = {
+            "instance": [i["InstanceId"] for r in ec2.describe_instances(Filters=filters + live)["Reservations"]
+                         for i in r["Instances"]],
+            "volume": [v["VolumeId"] for v in ec2.describe_volumes(Filters=filters)["Volumes"]],
+            "nat_gateway": [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=filters)["NatGateways"]
+                            if n["State"] not in ("deleted", "deleting")],
+            "elastic_ip": [a["AllocationId"] for a in ec2.describe_addresses(Filters=filters)["Addresses"]],
+            "security_group": [g["GroupId"] for g in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]],
+            "route_table": [t["RouteTableId"] for t in ec2.describe_route_tables(Filters=filters)["RouteTables"]],
+            "subnet": [s["SubnetId"] for s in ec2.describe_subnets(Filters=filters)["Subnets"]],
+            "internet_gateway": [g["InternetGatewayId"]
+                                 for g in ec2.describe_internet_gateways(Filters=filters)["InternetGateways"]],
+            "vpc": [v["VpcId"] for v in ec2.describe_vpcs(Filters=filters)["Vpcs"]],
+            "key_pair": [k["KeyPairId"] for k in ec2.describe_key_pairs(Filters=filters)["KeyPairs"]],
+        }
+        return {kind: ids for kind, ids in found.items() if ids}
+
+
+def _sandboxctl(command):
+    env = dict(os.environ, SANDBOX_PORT=PORT, SANDBOX_DIR=str(STATE))
+    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "sandbox" / "sandboxctl.py"), command],
+                   env=env, check=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def sandbox_env():
+    _sandboxctl("up")
+    try:
+        yield read_env_file(STATE / "env")
+    finally:
+        _sandboxctl("down")
+
+
+def reset_cloud(env):
+    request = urllib.request.Request(f"{env['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+@pytest.fixture
+def sandbox(sandbox_env, tmp_path):
+    """An empty cloud for one test."""
+    reset_cloud(sandbox_env)
+    return Sandbox(sandbox_env, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(sandbox_env, tmp_path_factory):
+    """An empty cloud shared by the tests of one module (for expensive setups)."""
+    reset_cloud(sandbox_env)
+    return Sandbox(sandbox_env, tmp_path_factory.mktemp("sandbox"))
