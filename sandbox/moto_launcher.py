@@ -4,7 +4,7 @@ What this adds to a plain ``moto_server``:
 
 * an AMI list holding moto's own images plus Ubuntu 24.04 (Canonical's owner id) and
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
-* two response fixes for moto bugs that break amazon.aws modules (see ``patch_moto``);
+* three fixes for moto bugs that break amazon.aws modules (see ``patch_moto``);
 * a request log (one JSON line per AWS API call: service, action, region) so tests and the
   benchmark can count calls and tell read calls from writes.
 
@@ -50,6 +50,7 @@ def write_ami_list(state_dir):
 def patch_moto():
     from moto.core.responses import ActionResult
     from moto.ec2 import utils as ec2_utils
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
     from moto.ec2.responses.security_groups import SecurityGroups
 
     # Bug 1: UpdateSecurityGroupRuleDescriptions{Ingress,Egress} answer without "Return",
@@ -68,6 +69,19 @@ def patch_moto():
     # Bug 2: DescribeTags reports NAT gateways as "nat-gateway"; AWS says "natgateway",
     # and amazon.aws.ec2_vpc_nat_gateway is never idempotent without this.
     ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
+
+    # Bug 3: DescribeNatGateways ignores tag filters and answers every NAT gateway, so a
+    # lookup by tags finds other projects' gateways (AWS filters them).
+    describe_nat_gateways = NatGatewayBackend.describe_nat_gateways
+
+    def describe_nat_gateways_by_tags(self, filters, nat_gateway_ids):
+        found = describe_nat_gateways(self, filters, nat_gateway_ids)
+        for name, values in (filters or {}).items():
+            if name.startswith("tag:"):
+                found = [gateway for gateway in found if gateway.get_filter_value(name) in values]
+        return found
+
+    NatGatewayBackend.describe_nat_gateways = describe_nat_gateways_by_tags
 
 
 class RequestLog:

@@ -39,7 +39,9 @@ PAGINATED = {"describe_instances", "describe_nat_gateways", "describe_volumes", 
 
 @AWSRetry.jittered_backoff()  # throttling and eventual consistency: retried with backoff
 def _describe(client, operation, result_key, filters):
-    params = {"Filters": ansible_dict_to_boto3_filter_list(filters)}
+    # DescribeNatGateways spells its filter parameter "Filter"; the others "Filters".
+    filter_param = "Filter" if operation == "describe_nat_gateways" else "Filters"
+    params = {filter_param: ansible_dict_to_boto3_filter_list(filters)}
     if operation in PAGINATED:
         return client.get_paginator(operation).paginate(**params).build_full_result()[result_key]
     return getattr(client, operation)(**params)[result_key]

@@ -94,7 +94,7 @@ class Sandbox:
             "instance": [i["InstanceId"] for r in ec2.describe_instances(Filters=filters + live)["Reservations"]
                          for i in r["Instances"]],
             "volume": [v["VolumeId"] for v in ec2.describe_volumes(Filters=filters)["Volumes"]],
-            "nat_gateway": [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=filters)["NatGateways"]
+            "nat_gateway": [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filter=filters)["NatGateways"]
                             if n["State"] not in ("deleted", "deleting")],
             "elastic_ip": [a["AllocationId"] for a in ec2.describe_addresses(Filters=filters)["Addresses"]],
             "security_group": [g["GroupId"] for g in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]],

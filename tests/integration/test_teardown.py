@@ -1,0 +1,98 @@
+"""playbooks/teardown.yml: deletes exactly one environment's resources, in order, and proves it."""
+
+import json
+import re
+
+import pytest
+
+PRODUCTION_LAYOUT = json.dumps({"private_subnet_enabled": True})
+ORDER = ["instance", "nat_gateway", "elastic_ip", "volume", "security_group", "route_table", "subnet",
+         "internet_gateway", "vpc", "key_pair"]
+
+
+@pytest.fixture(scope="module")
+def two_environments(module_sandbox):
+    """dev (default layout) and staging (private subnet + NAT gateway) side by side."""
+    sandbox = module_sandbox
+    sandbox.playbook("playbooks/provision.yml", environment="dev")
+    sandbox.playbook("playbooks/provision.yml", "-e", PRODUCTION_LAYOUT, environment="staging")
+    return sandbox
+
+
+def test_production_layout_is_created_and_idempotent(two_environments):
+    sandbox = two_environments
+    staging = sandbox.tagged("staging")
+    assert len(staging["nat_gateway"]) == 1 and len(staging["elastic_ip"]) == 1
+    assert len(staging["subnet"]) == 2 and len(staging["route_table"]) == 2
+    private = [s for s in sandbox.ec2.describe_subnets(SubnetIds=staging["subnet"])["Subnets"]
+               if s["CidrBlock"] == "10.0.2.0/24"]
+    assert private and private[0]["MapPublicIpOnLaunch"] is False
+    run = sandbox.playbook("playbooks/provision.yml", "-e", PRODUCTION_LAYOUT, environment="staging")
+    assert run.recap()["changed"] == 0, run.output[-4000:]
+
+
+def test_without_confirmation_nothing_is_deleted(two_environments):
+    sandbox = two_environments
+    before = sandbox.tagged("dev")
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/teardown.yml", check=False)
+    assert run.rc != 0
+    assert "teardown_confirm must equal the environment name" in run.output
+    run = sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=staging", check=False)
+    assert run.rc != 0
+    assert sandbox.mutating_since(mark) == []
+    assert sandbox.tagged("dev") == before
+
+
+def test_check_mode_prints_the_plan_in_dependency_order(two_environments):
+    sandbox = two_environments
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/teardown.yml", "--check", environment="staging")
+    assert sandbox.mutating_since(mark) == []
+    plan = re.findall(rf"^\s*- ({'|'.join(ORDER)})\s+(\S+)", run.output, re.MULTILINE)
+    kinds = [kind for kind, _ in plan]
+    assert kinds == sorted(kinds, key=ORDER.index)
+    assert {(kind, resource_id) for kind, resource_id in plan} == {
+        (kind, resource_id) for kind, ids in sandbox.tagged("staging").items() for resource_id in ids}
+
+
+def test_teardown_deletes_one_environment_and_nothing_else(two_environments):
+    sandbox = two_environments
+    ec2 = sandbox.ec2
+    staging_before = sandbox.tagged("staging")
+    default_vpcs = [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]]
+    assert default_vpcs
+
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev")
+    assert "Nothing tagged Project=tasklist Environment=dev is left" in run.output
+    assert sandbox.tagged("dev") == {}
+    assert sandbox.tagged("staging") == staging_before
+    assert [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]] == \
+        default_vpcs
+
+    # Dependency order of the deletions, as the emulator saw them.
+    deletes = [r["action"] for r in sandbox.requests_since(mark)
+               if r["action"] in ("TerminateInstances", "DeleteSecurityGroup", "DeleteRouteTable", "DeleteSubnet",
+                                  "DetachInternetGateway", "DeleteInternetGateway", "DeleteVpc", "DeleteKeyPair")]
+    expected = ["TerminateInstances", "DeleteSecurityGroup", "DeleteRouteTable", "DeleteSubnet",
+                "DetachInternetGateway", "DeleteInternetGateway", "DeleteVpc", "DeleteKeyPair"]
+    assert deletes == expected
+
+
+def test_second_teardown_is_a_no_op(two_environments):
+    sandbox = two_environments
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev")
+    assert run.recap()["changed"] == 0
+    assert sandbox.mutating_since(mark) == []
+
+
+def test_teardown_of_the_production_layout_leaves_nothing(two_environments):
+    sandbox = two_environments
+    run = sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=staging", environment="staging")
+    assert "Nothing tagged Project=tasklist Environment=staging is left" in run.output
+    assert sandbox.tagged("staging") == {}
+    assert sandbox.ec2.describe_addresses()["Addresses"] == []
+    live = [n for n in sandbox.ec2.describe_nat_gateways()["NatGateways"] if n["State"] not in ("deleted", "deleting")]
+    assert live == []
