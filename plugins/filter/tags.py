@@ -1,43 +1,7 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tag filters; their documentation is in standard_tags.yml, identity_tags.yml, identity_filters.yml."""
 
 from __future__ import annotations
-
-DOCUMENTATION = r"""
-name: standard_tags
-short_description: The collection's standard tag set for one resource
-version_added: 0.1.0
-description:
-  - Builds C(Project), C(Environment), C(ManagedBy), C(Owner) and C(Name) from the identity
-    variables, adds I(extra) tags, and checks the result against AWS's tagging rules.
-  - The input is a dictionary with keys C(project), C(environment) and C(owner) (the
-    C(shipyard_identity) variable of the playbooks).
-options:
-  _input:
-    description: Identity dictionary with C(project), C(environment), C(owner).
-    type: dict
-    required: true
-  name:
-    description: Suffix of the C(Name) tag, which becomes C(<project>-<environment>-<name>).
-    type: str
-  extra:
-    description: Additional tags; they may not override a standard tag.
-    type: dict
-"""
-
-EXAMPLES = r"""
-- name: Tag a VPC
-  amazon.aws.ec2_vpc_net:
-    name: demo
-    cidr_block: 10.0.0.0/16
-    tags: "{{ shipyard_identity | shipyard.ec2_compose.standard_tags(name='vpc') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: The tag dictionary.
-  type: dict
-"""
 
 from ansible.errors import AnsibleFilterError
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The project's standard tag set: built once here, used by the filters and the modules.
 
@@ -16,7 +15,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 MANAGED_BY = "shipyard.ec2_compose"
 # The tags that say "this collection made it, for this project and environment".
 IDENTITY_KEYS = ("Project", "Environment", "ManagedBy")
-STANDARD_KEYS = IDENTITY_KEYS + ("Owner", "Name")
+STANDARD_KEYS = (*IDENTITY_KEYS, "Owner", "Name")
 
 # AWS limits: https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html
 MAX_TAGS = 50

@@ -15,4 +15,5 @@ ensurepip.bootstrap(upgrade=True)
 here = os.path.dirname(os.path.abspath(__file__))
 # get-pip.py options that `pip install` does not know.
 args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
-sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--find-links", here, *args]))
+command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--find-links", here, *args]
+sys.exit(subprocess.call(command))

@@ -1,0 +1,42 @@
+"""Bad input fails before any AWS call, with a message that names the variable."""
+
+import json
+
+import pytest
+
+BAD_INPUTS = [
+    ({"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr"),
+    ({"vpc_cidr": "not-a-cidr"}, "vpc_cidr"),
+    ({"vpc_cidr": "10.0.0.0/8"}, "vpc_cidr"),
+    ({"public_subnet_cidr": "192.168.1.0/24"}, "public_subnet_cidr"),
+    ({"private_subnet_enabled": True, "private_subnet_cidr": "10.0.1.0/25"}, "private_subnet_cidr"),
+    ({"public_ports": [80, 70000]}, "public_ports"),
+    ({"public_ports": [0]}, "public_ports"),
+    ({"aws_region": "us-east-7"}, "aws_region"),
+    ({"project_name": ""}, "project_name"),
+    ({"environment_name": "dev env"}, "environment_name"),
+    ({"admin_cidrs": ["0.0.0.0/0"]}, "ssh_from_world"),
+    ({"admin_cidrs": ["203.0.113.300/32"]}, "admin_cidrs"),
+    ({"public_cidrs": []}, "public_cidrs"),
+    ({"instance_type": "micro"}, "instance_type"),
+    ({"root_volume_size": 4}, "root_volume_size"),
+    ({"root_volume_type": "io9"}, "root_volume_type"),
+    ({"private_subnet_enabled": "perhaps"}, "private_subnet_enabled"),
+    ({"login_user": "Root User"}, "login_user"),
+]
+
+
+@pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUTS, ids=[json.dumps(v) for v, _ in BAD_INPUTS])
+def test_bad_input_fails_before_any_aws_call(sandbox, extra_vars, variable):
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/provision.yml", "-e", json.dumps(extra_vars), check=False)
+    assert run.rc != 0
+    assert variable in run.output.split("PLAY RECAP")[0].split("fatal:")[-1], run.output[-3000:]
+    # The only request allowed is the dynamic inventory's, made when ansible-playbook starts.
+    assert [r["action"] for r in sandbox.requests_since(mark)] in ([], ["DescribeInstances"])
+
+
+def test_world_ssh_with_opt_in_is_allowed_and_warned(sandbox):
+    run = sandbox.playbook("playbooks/provision.yml", "--check", "-e",
+                           json.dumps({"admin_cidrs": ["0.0.0.0/0"], "ssh_from_world": True}))
+    assert "WARNING: port 22 is open to 0.0.0.0/0" in run.output

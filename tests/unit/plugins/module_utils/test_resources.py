@@ -1,0 +1,56 @@
+"""find_tagged_resources against moto's in-process EC2 (the emulator's own logic, no server)."""
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import (
+    RESOURCE_TYPES,
+    find_tagged_resources,
+)
+
+OURS = {"Project": "tasklist", "Environment": "dev", "ManagedBy": "shipyard.ec2_compose"}
+
+
+def tag_spec(resource_type, tags):
+    return [{"ResourceType": resource_type, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+
+
+@pytest.fixture
+def ec2(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield boto3.client("ec2", region_name="us-east-1")
+
+
+def make_vpc(ec2, tags):
+    return ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tag_spec("vpc", tags))["Vpc"]["VpcId"]
+
+
+def test_finds_only_resources_with_all_the_tags(ec2):
+    ours = make_vpc(ec2, dict(OURS, Name="tasklist-dev-vpc"))
+    make_vpc(ec2, dict(OURS, Environment="staging"))
+    make_vpc(ec2, {"Project": "tasklist"})
+    found = find_tagged_resources(ec2, OURS)
+    assert [(r["id"], r["name"]) for r in found["vpc"]] == [(ours, "tasklist-dev-vpc")]
+    assert found["vpc"][0]["CidrBlock"] == "10.0.0.0/16"
+    assert all(found[kind] == [] for kind in RESOURCE_TYPES if kind != "vpc")
+
+
+def test_terminated_instances_are_not_listed(ec2):
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2,
+                                                       TagSpecifications=tag_spec("instance", OURS))["Instances"]]
+    ec2.terminate_instances(InstanceIds=ids[:1])
+    found = find_tagged_resources(ec2, OURS, types=["instance"])
+    assert [r["id"] for r in found["instance"]] == ids[1:]
+    assert found["instance"][0]["State"] == "running"
+    assert list(found) == ["instance"]
+
+
+def test_types_come_back_in_teardown_order(ec2):
+    assert list(find_tagged_resources(ec2, OURS)) == list(RESOURCE_TYPES)
+    order = list(RESOURCE_TYPES)
+    assert order[0] == "instance" and order[-2:] == ["vpc", "key_pair"]
