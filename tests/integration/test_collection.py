@@ -1,0 +1,33 @@
+"""The collection as users get it: the built tarball, and the plugin docs."""
+
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGINS = [("module", "tagged_resources_info"), ("filter", "standard_tags"), ("filter", "identity_tags"),
+           ("filter", "identity_filters"), ("filter", "plan_line")]
+
+
+def test_build_ships_the_collection_and_nothing_of_the_workshop(tmp_path):
+    subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path)], cwd=ROOT,
+                   check=True, capture_output=True)
+    with tarfile.open(tmp_path / "shipyard-ec2_compose-0.1.0.tar.gz") as tar:
+        names = tar.getnames()
+    for wanted in ("MANIFEST.json", "README.md", "playbooks/provision.yml", "playbooks/teardown.yml",
+                   "roles/network/tasks/main.yml", "roles/teardown/meta/argument_specs.yml",
+                   "plugins/modules/tagged_resources_info.py", "plugins/module_utils/tagging.py",
+                   "inventory/aws_ec2.yml", "group_vars/all.yml", "site.yml"):
+        assert wanted in names, wanted
+    for unwanted in (".venv", ".sandbox", ".collections", "sandbox", "molecule", "tests/integration", "benchmarks"):
+        assert not any(name == unwanted or name.startswith(unwanted + "/") for name in names), unwanted
+    assert not any("__pycache__" in name for name in names)
+
+
+@pytest.mark.parametrize(("kind", "name"), PLUGINS)
+def test_ansible_doc_renders(kind, name):
+    out = subprocess.run(["ansible-doc", "-t", kind, f"shipyard.ec2_compose.{name}"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    assert f"shipyard.ec2_compose.{name}" in out and "EXAMPLES" in out
