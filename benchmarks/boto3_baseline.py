@@ -50,7 +50,8 @@ def create(public_key: str) -> dict:
         TagSpecifications=tag_spec("instance", "web") + tag_spec("volume", "web"),
     )["Instances"][0]["InstanceId"]
     ec2.get_waiter("instance_running").wait(InstanceIds=[instance], WaiterConfig={"Delay": 1})
-    return {"vpc": vpc, "subnet": subnet, "association": association, "igw": igw, "table": table, "group": group, "instance": instance}
+    return {"vpc": vpc, "subnet": subnet, "association": association, "igw": igw, "table": table,
+            "group": group, "instance": instance}
 
 
 def delete(stack: dict) -> None:
