@@ -30,7 +30,7 @@ MUTATING = re.compile(r"^(Create|Delete|Run|Terminate|Import|Allocate|Release|As
 def read_env_file(path):
     env = {}
     for line in path.read_text().splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
+        key, _sep, value = line.removeprefix("export ").partition("=")
         env[key] = shlex.split(value)[0] if value else ""
     env["PATH"] = env["PATH"].replace("$PATH", os.environ["PATH"])
     return env

@@ -20,7 +20,7 @@ def only(items):
 
 
 def test_network(provisioned):
-    sandbox, _ = provisioned
+    sandbox = provisioned[0]
     ec2 = sandbox.ec2
     tagged = sandbox.tagged()
     vpc_id = only(tagged["vpc"])
@@ -40,14 +40,14 @@ def test_network(provisioned):
 
 
 def test_security_group_opens_ssh_to_admins_only(provisioned):
-    sandbox, _ = provisioned
+    sandbox = provisioned[0]
     group = only(sandbox.ec2.describe_security_groups(GroupIds=sandbox.tagged()["security_group"])["SecurityGroups"])
     rules = {(p["FromPort"], r["CidrIp"]) for p in group["IpPermissions"] for r in p["IpRanges"]}
     assert rules == {(22, ADMIN), (80, "0.0.0.0/0"), (8000, "0.0.0.0/0")}
 
 
 def test_instance_is_hardened_and_uses_the_newest_ubuntu(provisioned):
-    sandbox, _ = provisioned
+    sandbox = provisioned[0]
     ec2 = sandbox.ec2
     instance = only(ec2.describe_instances(InstanceIds=sandbox.tagged()["instance"])["Reservations"])["Instances"][0]
     assert instance["InstanceType"] == "t3.micro"
@@ -62,7 +62,7 @@ def test_instance_is_hardened_and_uses_the_newest_ubuntu(provisioned):
 
 
 def test_every_resource_carries_the_standard_tags(provisioned):
-    sandbox, _ = provisioned
+    sandbox = provisioned[0]
     tagged = sandbox.tagged()
     assert sorted(tagged) == ["instance", "internet_gateway", "key_pair", "route_table", "security_group",
                               "subnet", "volume", "vpc"]
@@ -91,7 +91,7 @@ def test_report_names_the_instance_and_how_to_reach_it(provisioned):
 
 
 def test_rerun_changes_nothing(provisioned):
-    sandbox, _ = provisioned
+    sandbox = provisioned[0]
     before = sandbox.tagged()
     mark = sandbox.requests_mark()
     run = sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"admin_cidrs": [ADMIN]}))
@@ -101,13 +101,13 @@ def test_rerun_changes_nothing(provisioned):
 
 
 def test_check_mode_on_the_existing_stack_changes_nothing(provisioned):
-    sandbox, _ = provisioned
+    sandbox = provisioned[0]
     run = sandbox.playbook("playbooks/provision.yml", "--check", "--diff", "-e", json.dumps({"admin_cidrs": [ADMIN]}))
     assert run.recap()["changed"] == 0, run.output[-4000:]
 
 
 def test_inventory_finds_the_instance_in_its_tag_groups(provisioned):
-    sandbox, _ = provisioned
+    sandbox = provisioned[0]
     graph = sandbox.command("ansible-inventory", "--graph").stdout
     assert "@project_tasklist:" in graph and "@env_dev:" in graph
     assert graph.count("tasklist-dev-web") == 3  # all, project_tasklist, env_dev
@@ -119,7 +119,7 @@ def test_inventory_finds_the_instance_in_its_tag_groups(provisioned):
 
 
 def test_inventory_does_not_list_another_environment(provisioned):
-    sandbox, _ = provisioned
+    sandbox = provisioned[0]
     graph = sandbox.command("ansible-inventory", "--graph", environment="staging").stdout
     assert "tasklist-dev-web" not in graph
 

@@ -50,9 +50,9 @@ def test_check_mode_prints_the_plan_in_dependency_order(two_environments):
     run = sandbox.playbook("playbooks/teardown.yml", "--check", environment="staging")
     assert sandbox.mutating_since(mark) == []
     plan = re.findall(rf"^\s*- ({'|'.join(ORDER)})\s+(\S+)", run.output, re.MULTILINE)
-    kinds = [kind for kind, _ in plan]
+    kinds = [kind for kind, _resource_id in plan]
     assert kinds == sorted(kinds, key=ORDER.index)
-    assert {(kind, resource_id) for kind, resource_id in plan} == {
+    assert set(plan) == {
         (kind, resource_id) for kind, ids in sandbox.tagged("staging").items() for resource_id in ids}
 
 

@@ -26,7 +26,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUTS, ids=[json.dumps(v) for v, _ in BAD_INPUTS])
+@pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUTS, ids=[json.dumps(case[0]) for case in BAD_INPUTS])
 def test_bad_input_fails_before_any_aws_call(sandbox, extra_vars, variable):
     mark = sandbox.requests_mark()
     run = sandbox.playbook("playbooks/provision.yml", "-e", json.dumps(extra_vars), check=False)

@@ -41,8 +41,8 @@ def test_finds_only_resources_with_all_the_tags(ec2):
 
 def test_terminated_instances_are_not_listed(ec2):
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2,
-                                                       TagSpecifications=tag_spec("instance", OURS))["Instances"]]
+    launched = ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2, TagSpecifications=tag_spec("instance", OURS))
+    ids = [instance["InstanceId"] for instance in launched["Instances"]]
     ec2.terminate_instances(InstanceIds=ids[:1])
     found = find_tagged_resources(ec2, OURS, types=["instance"])
     assert [r["id"] for r in found["instance"]] == ids[1:]
