@@ -66,6 +66,7 @@ class Sandbox:
                    ANSIBLE_FORCE_COLOR="0", **(extra_env or {}))
         command = ["ansible-playbook", playbook, "-e", f"ssh_key_path={self.tmp_path}/ssh/{environment}", *args]
         proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+                              stdin=subprocess.DEVNULL,
                               check=False)
         run = Run(proc.returncode, proc.stdout + proc.stderr)
         if check:
