@@ -15,7 +15,7 @@ BAD_INPUTS = [
     ({"aws_region": "us-east-7"}, "aws_region"),
     ({"project_name": ""}, "project_name"),
     ({"environment_name": "dev env"}, "environment_name"),
-    ({"admin_cidrs": ["0.0.0.0/0"]}, "ssh_from_world"),
+    ({"admin_cidrs": ["0.0.0.0/0"]}, "ssh_from_world=true"),
     ({"admin_cidrs": ["203.0.113.300/32"]}, "admin_cidrs"),
     ({"public_cidrs": []}, "public_cidrs"),
     ({"instance_type": "micro"}, "instance_type"),
@@ -40,3 +40,10 @@ def test_world_ssh_with_opt_in_is_allowed_and_warned(sandbox):
     run = sandbox.playbook("playbooks/provision.yml", "--check", "-e",
                            json.dumps({"admin_cidrs": ["0.0.0.0/0"], "ssh_from_world": True}))
     assert "WARNING: port 22 is open to 0.0.0.0/0" in run.output
+
+
+def test_ssh_from_world_alone_opens_port_22_to_the_world(sandbox):
+    sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"ssh_from_world": True}))
+    group = sandbox.ec2.describe_security_groups(GroupIds=sandbox.tagged()["security_group"])["SecurityGroups"][0]
+    ssh = [r["CidrIp"] for p in group["IpPermissions"] if p["FromPort"] == 22 for r in p["IpRanges"]]
+    assert ssh == ["0.0.0.0/0"]
