@@ -78,3 +78,13 @@ def validate_tags(tags):
 def tag_filters(tags):
     """{'Project': 'x'} -> {'tag:Project': 'x'}, the EC2 describe-filter form."""
     return ansible_dict_to_tag_filter_dict(tags)
+
+
+def missing_tags(resources, required=STANDARD_KEYS):
+    """The resources (summaries with a `tags` dict) that lack any of `required`, with what they lack."""
+    report = []
+    for resource in resources:
+        lacking = [key for key in required if key not in resource.get("tags", {})]
+        if lacking:
+            report.append(dict(resource, missing=lacking))
+    return report

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PLUGINS = [("module", "tagged_resources_info"), ("filter", "standard_tags"), ("filter", "identity_tags"),
-           ("filter", "identity_filters"), ("filter", "plan_line")]
+PLUGINS = [("module", "tagged_resources_info"), ("module", "tag_audit"), ("filter", "standard_tags"),
+           ("filter", "identity_tags"), ("filter", "identity_filters"), ("filter", "plan_line")]
 
 
 def test_build_ships_the_collection_and_nothing_of_the_workshop(tmp_path):

@@ -1,11 +1,15 @@
 """playbooks/provision.yml against the emulator: what it creates, and that a re-run changes nothing."""
 
 import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
 STANDARD_TAGS = {"Project", "Environment", "ManagedBy", "Owner", "Name"}
 ADMIN = "203.0.113.7/32"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +128,22 @@ def test_inventory_does_not_list_another_environment(provisioned):
     assert "tasklist-dev-web" not in graph
 
 
+def test_tag_audit_names_a_resource_that_lost_a_tag_and_a_rerun_repairs_it(provisioned):
+    """Last of the tests on the shared stack: it changes it (the next test resets the cloud)."""
+    sandbox = provisioned[0]
+    subnet = only(sandbox.tagged()["subnet"])
+    sandbox.ec2.delete_tags(Resources=[subnet], Tags=[{"Key": "Owner"}])
+    audit = subprocess.run(
+        ["ansible", "localhost", "-m", "shipyard.ec2_compose.tag_audit", "-a",
+         json.dumps({"select": {"Project": "tasklist", "Environment": "dev"}, "fail_on_missing": True})],
+        cwd=ROOT, env=dict(os.environ, **sandbox.env), capture_output=True, text=True, check=False, timeout=120)
+    assert audit.returncode != 0
+    assert f"subnet {subnet} tasklist-dev-public: missing Owner" in audit.stdout
+    run = sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"admin_cidrs": [ADMIN]}))
+    assert run.recap()["changed"] == 1  # the subnet's tags
+    assert "Owner" in {t["Key"] for t in sandbox.ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["Tags"]}
+
+
 def test_check_mode_on_an_empty_cloud_creates_nothing(sandbox):
     mark = sandbox.requests_mark()
     run = sandbox.playbook("playbooks/provision.yml", "--check", "--diff")
@@ -132,3 +152,4 @@ def test_check_mode_on_an_empty_cloud_creates_nothing(sandbox):
     assert sandbox.mutating_since(mark) == []
     assert sandbox.tagged() == {}
     assert not (sandbox.tmp_path / "ssh").exists()
+

@@ -4,6 +4,7 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.tagging impor
     MANAGED_BY,
     TagError,
     identity_tags,
+    missing_tags,
     standard_tags,
     tag_filters,
     validate_tags,
@@ -70,3 +71,17 @@ def test_validate_tags_refuses_what_aws_refuses(tags, message):
 ])
 def test_validate_tags_accepts_what_aws_accepts(tags):
     assert validate_tags(tags) == tags
+
+
+def test_missing_tags_names_each_resource_and_what_it_lacks():
+    resources = [
+        {"type": "vpc", "id": "vpc-1", "tags": standard_tags("tasklist", "dev", "alice", name="vpc")},
+        {"type": "subnet", "id": "subnet-1", "tags": {"Project": "tasklist", "Environment": "dev", "Name": "x"}},
+        {"type": "key_pair", "id": "key-1"},
+    ]
+    report = missing_tags(resources)
+    assert [(r["id"], r["missing"]) for r in report] == [
+        ("subnet-1", ["ManagedBy", "Owner"]),
+        ("key-1", ["Project", "Environment", "ManagedBy", "Owner", "Name"]),
+    ]
+    assert missing_tags(resources, required=["Project"]) == [dict(resources[2], missing=["Project"])]
