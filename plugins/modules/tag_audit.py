@@ -10,8 +10,8 @@ version_added: 0.1.0
 description:
   - Finds the resources of the types this collection creates that carry all of I(select) (by
     default a project and environment), and reports those missing any of I(required_tags).
-  - Provision ends with it, so a resource that escaped the standard tag set is named at once:
-    teardown and the inventory only find what carries the identity tags.
+  - Provision ends with it, so a resource that escaped the standard tag set is named at once,
+    because teardown and the inventory only find what carries the identity tags.
 author:
   - Shipyard maintainers (@shipyard)
 options:

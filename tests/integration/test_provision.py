@@ -152,4 +152,3 @@ def test_check_mode_on_an_empty_cloud_creates_nothing(sandbox):
     assert sandbox.mutating_since(mark) == []
     assert sandbox.tagged() == {}
     assert not (sandbox.tmp_path / "ssh").exists()
-
