@@ -6,9 +6,10 @@ What this adds to a plain ``moto_server``:
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
 * three fixes for moto bugs that break amazon.aws modules (see ``patch_moto``);
 * a request log (one JSON line per AWS API call: service, action, region) so tests and the
-  benchmark can count calls and tell read calls from writes.
+  benchmark can count calls and tell read calls from writes;
+* with --backer, the backer (backer.py): a container for every running instance.
 
-Usage: python moto_launcher.py --port 5000 --state-dir .sandbox
+Usage: python moto_launcher.py --port 5000 --state-dir .sandbox [--backer]
 """
 
 import argparse
@@ -20,11 +21,17 @@ import re
 import signal
 import sys
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d+/([^/]+)/([^/]+)/")
+sys.path.insert(0, str(HERE))
+from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402 - sandbox/ is not a package
+
+CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
+# Calls after which the backer must catch up before the caller gets its answer.
+INSTANCE_STATE_CHANGES = {"RunInstances", "StartInstances", "StopInstances", "TerminateInstances", "POST /moto-api/reset"}
 AMI_DEFAULTS = {
     "state": "available",
     "public": True,
@@ -85,23 +92,29 @@ def patch_moto():
 
 
 class RequestLog:
-    """WSGI middleware that appends one JSON line per AWS API request."""
+    """WSGI middleware that appends one JSON line per AWS API request (the backer's left out),
+    and lets the backer catch up after calls that change instances."""
 
-    def __init__(self, app, path):
+    def __init__(self, app, path, backer=None):
         self.app = app
+        self.backer = backer
         self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the server's life
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        action = "POST /moto-api/reset" if environ.get("PATH_INFO") == "/moto-api/reset" else None
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
-            self.record(environ)
-        return self.app(environ, start_response)
+            action = self.record(environ)
+        response = self.app(environ, start_response)
+        if self.backer and action in INSTANCE_STATE_CHANGES:
+            sync_safely(self.backer)
+        return response
 
     def record(self, environ):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         scope = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        region, service = scope.groups() if scope else ("", "")
+        access_key, region, service = scope.groups() if scope else ("", "", "")
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target:  # JSON protocol: "AWSBudgetServiceGateway.CreateBudget"
             action = target.rsplit(".", 1)[-1]
@@ -109,16 +122,34 @@ class RequestLog:
             params = body.decode("utf-8", "replace") + "&" + environ.get("QUERY_STRING", "")
             found = re.search(r"(?:^|&)Action=([A-Za-z0-9]+)", params)
             action = found.group(1) if found else environ["REQUEST_METHOD"] + " " + environ["PATH_INFO"]
+        if access_key == BACKER_ACCESS_KEY:
+            return None
         line = json.dumps({"service": service, "region": region, "action": action})
         with self.lock:
             self.file.write(line + "\n")
             self.file.flush()
+        return action
+
+
+def sync_safely(backer):
+    try:
+        backer.sync()
+    except Exception as error:  # noqa: BLE001 - the emulator must keep answering; the log says why
+        backer.log(f"sync failed: {error!r}")
+
+
+def sync_every(backer, seconds):
+    """The backer's periodic catch-up, for changes that no hooked call announces."""
+    while True:
+        time.sleep(seconds)
+        sync_safely(backer)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--backer", action="store_true", help="back running instances with containers")
     args = parser.parse_args()
     args.state_dir.mkdir(parents=True, exist_ok=True)
 
@@ -128,8 +159,11 @@ def main():
     from werkzeug.serving import make_server
 
     patch_moto()
-    app = RequestLog(DomainDispatcherApplication(create_backend_app), args.state_dir / "requests.log")
+    backer = Backer(f"http://127.0.0.1:{args.port}", args.state_dir) if args.backer else None
+    app = RequestLog(DomainDispatcherApplication(create_backend_app), args.state_dir / "requests.log", backer)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
+    if backer:
+        threading.Thread(target=sync_every, args=(backer, 5), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"sandbox AWS emulator listening on http://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()

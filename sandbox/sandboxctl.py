@@ -1,13 +1,20 @@
-"""Start, stop and reset the sandbox cloud (the AWS emulator), tracked by PID.
+"""Start, stop and reset the sandbox cloud, tracked by PID and container id.
 
-    python sandbox/sandboxctl.py up      # idempotent: starts the emulator unless it runs
-    python sandbox/sandboxctl.py down    # idempotent: stops what `up` started, by PID
-    python sandbox/sandboxctl.py reset   # empties the emulator (POST /moto-api/reset)
+    python sandbox/sandboxctl.py up      # idempotent: starts what is not running
+    python sandbox/sandboxctl.py down    # idempotent: stops what `up` started, by PID / container id
+    python sandbox/sandboxctl.py reset   # empties the emulator (POST /moto-api/reset); the backer
+                                         # then removes the instances' containers
     python sandbox/sandboxctl.py status
 
+The sandbox is: the AWS emulator (moto_launcher.py) with its backer (backer.py: a container for
+every running instance), the Docker engine and images these need (engine.py, images.py), and a git
+daemon serving the example app to the instances (git_server.py). SANDBOX_BACKER=0 leaves the host
+side out: instances are then records only, and no Docker engine is needed.
+
 `up` writes .sandbox/env: the exports that point ansible, boto3 and the aws CLI at the sandbox.
-The port comes from SANDBOX_PORT (default 5000), the state directory from SANDBOX_DIR
-(default .sandbox/): the tests run an emulator of their own beside the user's this way.
+The port comes from SANDBOX_PORT (default 5000; the git daemon uses SANDBOX_PORT + 4418), the state
+directory from SANDBOX_DIR (default .sandbox/): the tests run a sandbox of their own beside the
+user's this way.
 """
 
 import os
@@ -18,15 +25,22 @@ import time
 import urllib.request
 from pathlib import Path
 
+import backer
+import engine
+import git_server
+import images
+
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SANDBOX_DIR", ROOT / ".sandbox"))
 PID_FILE = STATE / "emulator.pid"
 PORT = int(os.environ.get("SANDBOX_PORT", "5000"))
 URL = f"http://127.0.0.1:{PORT}"
 REGION = "us-east-1"
+WITH_BACKER = os.environ.get("SANDBOX_BACKER", "1") != "0"
+GIT_PORT = int(os.environ.get("SANDBOX_GIT_PORT", PORT + 4418))
 
 
-def env_exports():
+def env_exports(app_repo):
     venv_bin = Path(sys.executable).parent
     exports = {
         "AWS_ENDPOINT_URL": URL,
@@ -37,6 +51,15 @@ def env_exports():
         "ANSIBLE_INVENTORY": str(ROOT / "inventory" / "sandbox.aws_ec2.yml"),
         "SANDBOX_REQUEST_LOG": str(STATE / "requests.log"),
         "PATH": f"{venv_bin}:$PATH",
+        # What the sandbox's instances run: Debian 13, the example app from the sandbox's git daemon,
+        # built from the preloaded base image (no registry). The same knobs work on AWS.
+        "SHIPYARD_AMI": "debian-13",
+        "SHIPYARD_APP_REPO": app_repo,
+        "SHIPYARD_APP_BASE_IMAGE": images.base_image(images.PRELOADED_SUITE),
+        "SHIPYARD_APP_PRELOAD_IMAGES": f"{backer.PRELOAD_MOUNT}/debian-{images.PRELOADED_SUITE}.tar",
+        # Every sandbox instance is new and Docker reuses addresses: remember no host key.
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null "
+                            "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
     }
     return "".join(f'export {key}="{value}"\n' for key, value in exports.items())
 
@@ -60,7 +83,12 @@ def answers():
 
 def up():
     STATE.mkdir(parents=True, exist_ok=True)
-    (STATE / "env").write_text(env_exports(), encoding="utf-8")
+    app_repo = ""
+    if WITH_BACKER:
+        engine.up()
+        images.build()
+        app_repo = git_server.start(STATE, GIT_PORT)
+    (STATE / "env").write_text(env_exports(app_repo), encoding="utf-8")
     if running_pid() and answers():
         print(f"sandbox already up on {URL} (pid {running_pid()})")
         return 0
@@ -68,8 +96,10 @@ def up():
         print(f"port {PORT} already answers but not from this sandbox: set SANDBOX_PORT", file=sys.stderr)
         return 1
     log = open(STATE / "emulator.log", "ab")  # noqa: SIM115 - handed to the child process
+    backer_flag = ["--backer"] if WITH_BACKER else []
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "sandbox" / "moto_launcher.py"), "--port", str(PORT), "--state-dir", str(STATE)],
+        [sys.executable, str(ROOT / "sandbox" / "moto_launcher.py"), "--port", str(PORT), "--state-dir", str(STATE),
+         *backer_flag],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
     PID_FILE.write_text(str(proc.pid))
@@ -100,6 +130,11 @@ def down():
     else:
         print("sandbox emulator is not running")
     PID_FILE.unlink(missing_ok=True)
+    removed = backer.remove_all(STATE)
+    if removed:
+        print(f"removed {removed} instance container(s)")
+    if git_server.stop(STATE):
+        print("git daemon stopped")
     return 0
 
 

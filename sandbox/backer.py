@@ -1,0 +1,198 @@
+"""The backer: keeps the emulator's EC2 instances and Docker containers in step.
+
+For every running instance of the emulator it boots a "vm" container (sandbox/vm: Debian, systemd
+as PID 1, sshd, able to run Docker inside), then does what EC2 + cloud-init do at first boot:
+creates the AMI's login user with the key pair's public key and passwordless sudo, and runs the
+instance's user data once (output in /var/log/cloud-init-output.log, then
+/var/lib/cloud/instance/boot-finished). The container's address is written back on the instance
+as the tag ``SandboxAddress``, which inventory/sandbox.aws_ec2.yml turns into ``ansible_host``.
+Stopped instances stop their container; terminated ones (or ones gone after a reset) lose it.
+
+It runs inside the emulator's process (see moto_launcher.py): a sync after every call that starts,
+stops or terminates instances, before the call answers, and a periodic sync for everything else.
+It talks to the emulator through its public API only, with its own access key, which the request
+log leaves out: the calls counted in tests and benchmarks are the user's.
+"""
+
+import base64
+import json
+import subprocess
+import threading
+from pathlib import Path
+
+import boto3
+from images import IMAGE_DIR, vm_image
+
+BACKER_ACCESS_KEY = "sandbox-backer"
+ADDRESS_TAG = "SandboxAddress"
+PRELOAD_MOUNT = "/opt/shipyard-sandbox/images"
+# What Docker-in-a-container needs here, without --privileged (which this host refuses).
+VM_RUN_OPTIONS = [
+    "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_PTRACE",  # ptrace: exec into containers of other users
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", "/var/lib/docker",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp:exec,mode=1777",
+]
+FIRST_BOOT = r"""
+set -eu
+id "$LOGIN_USER" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups sudo "$LOGIN_USER"
+echo "$LOGIN_USER ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/90-cloud-init-users
+home=$(getent passwd "$LOGIN_USER" | cut -d: -f6)
+install -d -m 700 -o "$LOGIN_USER" -g "$LOGIN_USER" "$home/.ssh"
+printf '%s\n' "$PUBLIC_KEY" > "$home/.ssh/authorized_keys"
+chown "$LOGIN_USER:" "$home/.ssh/authorized_keys" && chmod 600 "$home/.ssh/authorized_keys"
+mkdir -p /var/lib/cloud/instance
+"""
+# Like cloud-init's scripts-user: once systemd is up, run the user data if it is a script.
+RUN_USER_DATA = r"""
+systemctl is-system-running --wait >/dev/null 2>&1
+cd /var/lib/cloud/instance
+if head -c2 user-data.txt | grep -q '#!'; then
+  chmod 700 user-data.txt && ./user-data.txt > /var/log/cloud-init-output.log 2>&1
+  echo $? > user-data.rc
+else
+  echo "user data is not a script: not run (the sandbox runs #! scripts only)" > /var/log/cloud-init-output.log
+fi
+touch boot-finished
+"""
+
+
+def login_user_for(image_name):
+    name = image_name.lower()
+    return "admin" if "debian" in name else "ubuntu" if "ubuntu" in name else "ec2-user"
+
+
+def suite_for(image_name):
+    # Ubuntu cannot be built here: Ubuntu images boot a Debian 13 vm (the sandbox's default).
+    return "bookworm" if "debian-12" in image_name.lower() else "trixie"
+
+
+class Backer:
+    def __init__(self, endpoint, state_dir):
+        self.endpoint = endpoint
+        self.registry_path = Path(state_dir) / "containers.json"
+        self.label = f"shipyard.sandbox={Path(state_dir).resolve()}"
+        self.lock = threading.Lock()
+        self.session = boto3.Session(aws_access_key_id=BACKER_ACCESS_KEY, aws_secret_access_key="sandbox",
+                                     region_name="us-east-1")
+        self.region_names = None
+        self.containers = self.load_registry()  # instance id -> {"id", "state", "address"}
+        self.log_path = Path(state_dir) / "backer.log"
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def load_registry(self):
+        try:
+            return json.loads(self.registry_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def save_registry(self):
+        self.registry_path.write_text(json.dumps(self.containers, indent=1), encoding="utf-8")
+
+    def log(self, message):
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(message + "\n")
+
+    def ec2(self, region):
+        return self.session.client("ec2", region_name=region, endpoint_url=self.endpoint)
+
+    def regions(self):
+        if self.region_names is None:
+            self.region_names = [r["RegionName"] for r in self.ec2("us-east-1").describe_regions()["Regions"]]
+        return self.region_names
+
+    def instances(self):
+        for region in self.regions():
+            for page in self.ec2(region).get_paginator("describe_instances").paginate():
+                for reservation in page["Reservations"]:
+                    for instance in reservation["Instances"]:
+                        yield region, instance
+
+    # --- the sync ----------------------------------------------------------------------------
+    def sync(self):
+        with self.lock:
+            seen = set()
+            for region, instance in self.instances():
+                instance_id, state = instance["InstanceId"], instance["State"]["Name"]
+                seen.add(instance_id)
+                known = self.containers.get(instance_id)
+                try:
+                    if state in ("pending", "running") and not known:
+                        self.boot(region, instance)
+                    elif state in ("pending", "running") and known["state"] == "stopped":
+                        self.docker("start", known["id"])
+                        known["state"] = "running"
+                        self.tag_address(region, instance_id, known["id"])
+                    elif state in ("stopping", "stopped") and known and known["state"] == "running":
+                        self.docker("stop", known["id"])
+                        known["state"] = "stopped"
+                    elif state in ("shutting-down", "terminated") and known:
+                        self.remove(instance_id)
+                except (subprocess.CalledProcessError, OSError) as error:
+                    self.log(f"{instance_id}: {error}")
+                self.save_registry()
+            for instance_id in set(self.containers) - seen:  # the emulator was reset
+                self.remove(instance_id)
+            self.save_registry()
+
+    def boot(self, region, instance):
+        ec2 = self.ec2(region)
+        instance_id = instance["InstanceId"]
+        image = ec2.describe_images(ImageIds=[instance["ImageId"]])["Images"]
+        image_name = image[0].get("Name", "") if image else ""
+        container = self.docker(
+            "run", "--detach", "--name", f"shipyard-sandbox-{instance_id}",
+            "--hostname", instance.get("PrivateDnsName", "").split(".")[0] or instance_id,
+            "--label", self.label, "--label", f"shipyard.sandbox.instance={instance_id}",
+            *VM_RUN_OPTIONS, "-v", f"{IMAGE_DIR}:{PRELOAD_MOUNT}:ro", vm_image(suite_for(image_name)),
+        ).strip()
+        self.containers[instance_id] = {"id": container, "state": "running"}
+        self.save_registry()
+        public_key = ""
+        if instance.get("KeyName"):
+            pairs = ec2.describe_key_pairs(KeyNames=[instance["KeyName"]], IncludePublicKey=True)["KeyPairs"]
+            public_key = pairs[0].get("PublicKey", "").strip()
+        self.docker("exec", "-e", f"LOGIN_USER={login_user_for(image_name)}", "-e", f"PUBLIC_KEY={public_key}",
+                    container, "bash", "-c", FIRST_BOOT)
+        user_data = ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData")
+        encoded = user_data.get("UserData", {}).get("Value", "")
+        self.docker("exec", "-i", container, "bash", "-c", "cat > /var/lib/cloud/instance/user-data.txt",
+                    input=base64.b64decode(encoded) if encoded else b"")
+        self.docker("exec", "--detach", container, "bash", "-c", RUN_USER_DATA)
+        self.tag_address(region, instance_id, container)
+        self.log(f"{instance_id}: booted {container[:12]} from {image_name or instance['ImageId']}")
+
+    def tag_address(self, region, instance_id, container):
+        address = self.docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", container).strip()
+        self.containers[instance_id]["address"] = address
+        self.ec2(region).create_tags(Resources=[instance_id], Tags=[{"Key": ADDRESS_TAG, "Value": address}])
+
+    def remove(self, instance_id):
+        known = self.containers.pop(instance_id, None)
+        if known:
+            remove_container(known["id"])
+            self.log(f"{instance_id}: removed {known['id'][:12]}")
+
+    @staticmethod
+    def docker(*args, input=None):  # noqa: A002 - subprocess's own name
+        result = subprocess.run(["docker", *args], input=input if isinstance(input, bytes) else None,
+                                capture_output=True, check=True, timeout=120)
+        return result.stdout.decode()
+
+
+def remove_container(container_id):
+    """Remove one container of ours, with its anonymous volumes (/var/lib/docker)."""
+    subprocess.run(["docker", "rm", "--force", "--volumes", container_id], capture_output=True, timeout=120)
+
+
+def remove_all(state_dir):
+    """What `sandboxctl down` calls: every container this sandbox's backer created, by id."""
+    registry = Path(state_dir) / "containers.json"
+    try:
+        containers = json.loads(registry.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return 0
+    for known in containers.values():
+        remove_container(known["id"])
+    registry.unlink()
+    return len(containers)

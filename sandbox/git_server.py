@@ -1,0 +1,77 @@
+"""Serve the example app to the sandbox's instances over git://, as a real network clone.
+
+``publish`` makes <state>/git/tasklist.git from examples/tasklist: tag v1.0.0 (VERSION 1.0.0) and
+tag v1.1.0 (the tree as it is, VERSION 1.1.0), so that a redeploy to another version can be tested.
+``start`` runs ``git daemon`` on the Docker bridge's gateway address (where the containers reach
+this machine, and only they), its PID kept in <state>/git-daemon.pid.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "tasklist"
+REPO_NAME = "tasklist.git"
+VERSIONS = ("1.0.0", "1.1.0")  # the last one is the tree as it is
+
+
+def bridge_gateway():
+    found = subprocess.run(["docker", "network", "inspect", "bridge", "--format",
+                            "{{range .IPAM.Config}}{{.Gateway}}{{end}}"], capture_output=True, text=True, check=True)
+    return found.stdout.strip()
+
+
+def publish(state_dir):
+    git_env = {**os.environ, "GIT_AUTHOR_NAME": "shipyard sandbox", "GIT_AUTHOR_EMAIL": "sandbox@localhost",
+               "GIT_COMMITTER_NAME": "shipyard sandbox", "GIT_COMMITTER_EMAIL": "sandbox@localhost"}
+    target = Path(state_dir) / "git" / REPO_NAME
+    with tempfile.TemporaryDirectory(prefix="sandbox-app-") as work:
+        def git(*args):
+            subprocess.run(["git", "-C", work, *args], check=True, capture_output=True, env=git_env)
+
+        git("init", "--quiet", "--initial-branch", "main")
+        for version in VERSIONS:
+            shutil.copytree(EXAMPLE, work, dirs_exist_ok=True)
+            (Path(work) / "VERSION").write_text(version + "\n", encoding="utf-8")
+            git("add", "--all")
+            git("commit", "--quiet", "--allow-empty", "--message", f"Task List {version}")
+            git("tag", f"v{version}")
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "clone", "--quiet", "--bare", work, str(target)], check=True, capture_output=True)
+    return target
+
+
+def running_pid(state_dir):
+    try:
+        pid = int((Path(state_dir) / "git-daemon.pid").read_text())
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    return pid
+
+
+def start(state_dir, port):
+    """Publish the example and serve it; returns the URL the instances clone from."""
+    publish(state_dir)
+    address = bridge_gateway()
+    if not running_pid(state_dir):
+        log = open(Path(state_dir) / "git-daemon.log", "ab")  # noqa: SIM115 - handed to the child
+        proc = subprocess.Popen(
+            ["git", "daemon", "--reuseaddr", "--export-all", f"--listen={address}", f"--port={port}",
+             f"--base-path={Path(state_dir) / 'git'}", str(Path(state_dir) / "git")],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        (Path(state_dir) / "git-daemon.pid").write_text(str(proc.pid))
+    return f"git://{address}:{port}/{REPO_NAME}"
+
+
+def stop(state_dir):
+    pid = running_pid(state_dir)
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+    (Path(state_dir) / "git-daemon.pid").unlink(missing_ok=True)
+    return pid

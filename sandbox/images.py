@@ -1,0 +1,99 @@
+"""Build the sandbox's images, cached; rebuilt only when their recipe changes.
+
+    python sandbox/images.py build [SUITE ...]   # default: trixie bookworm
+
+For each Debian suite:
+* ``shipyard-sandbox/debian:SUITE``: the base image. A registry's ``debian:SUITE-slim`` when it is
+  already on this engine (or SANDBOX_PULL=1 lets us pull it), else ``debootstrap`` + ``docker import``
+  from the Debian mirror, the path that works with no registry.
+* ``shipyard-sandbox/vm:SUITE``: sandbox/vm/Dockerfile on that base: what an instance boots.
+
+The trixie base is also saved as .sandbox/images/debian-trixie.tar: the backer mounts that folder
+into every instance, like an AMI with images baked in, and the app loads it where no registry answers.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VM_RECIPE = ROOT / "sandbox" / "vm"
+IMAGE_DIR = ROOT / ".sandbox" / "images"  # shared by every sandbox instance of this checkout
+MIRROR = os.environ.get("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+SUITES = ("trixie", "bookworm")
+PRELOADED_SUITE = "trixie"
+
+
+def base_image(suite):
+    return f"shipyard-sandbox/debian:{suite}"
+
+
+def vm_image(suite):
+    return f"shipyard-sandbox/vm:{suite}"
+
+
+def docker(*args, **kwargs):
+    return subprocess.run(["docker", *args], check=True, **kwargs)
+
+
+def inspect(image, template):
+    found = subprocess.run(["docker", "image", "inspect", "--format", template, image],
+                           capture_output=True, text=True)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def build_base(suite):
+    recipe = hashlib.sha256(f"debootstrap minbase {suite} {MIRROR}".encode()).hexdigest()[:12]
+    if inspect(base_image(suite), '{{ index .Config.Labels "shipyard.recipe" }}') in (recipe, "registry"):
+        return
+    registry_image = f"debian:{suite}-slim"
+    if inspect(registry_image, "{{.Id}}") or (os.environ.get("SANDBOX_PULL") == "1" and subprocess.run(
+            ["docker", "pull", registry_image], capture_output=True).returncode == 0):
+        docker("build", "--quiet", "--label", "shipyard.recipe=registry", "-t", base_image(suite), "-",
+               input=f"FROM {registry_image}\n".encode(), stdout=subprocess.DEVNULL)
+        return
+    print(f"building {base_image(suite)} with debootstrap from {MIRROR} (about a minute)", flush=True)
+    with tempfile.TemporaryDirectory(prefix=f"sandbox-{suite}-") as rootfs:
+        subprocess.run(["debootstrap", "--variant=minbase", suite, rootfs, MIRROR], check=True,
+                       stdout=subprocess.DEVNULL)
+        # debootstrap leaves the mirror's lists out; a base image ships none either.
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        docker("import", "--change", f"LABEL shipyard.recipe={recipe}", "--change", 'CMD ["/bin/bash"]',
+               "-", base_image(suite), stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        if tar.wait() != 0:
+            sys.exit(f"tar of the {suite} root filesystem failed")
+
+
+def build_vm(suite):
+    docker("build", "--quiet", "--build-arg", f"BASE_IMAGE={base_image(suite)}", "-t", vm_image(suite),
+           str(VM_RECIPE), stdout=subprocess.DEVNULL)
+
+
+def save_preloaded():
+    """docker save the base image that instances preload, unless the saved copy is current."""
+    IMAGE_DIR.mkdir(parents=True, exist_ok=True)
+    image_id = inspect(base_image(PRELOADED_SUITE), "{{.Id}}")
+    tarball = IMAGE_DIR / f"debian-{PRELOADED_SUITE}.tar"
+    stamp = IMAGE_DIR / f"debian-{PRELOADED_SUITE}.id"
+    if tarball.exists() and stamp.exists() and stamp.read_text() == image_id:
+        return
+    docker("save", "-o", str(tarball), base_image(PRELOADED_SUITE))
+    stamp.write_text(image_id)
+
+
+def build(suites=SUITES):
+    for suite in dict.fromkeys([PRELOADED_SUITE, *suites]):
+        build_base(suite)
+        build_vm(suite)
+        print(f"{vm_image(suite)} ready", flush=True)
+    save_preloaded()
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["build"]:
+        sys.exit(f"usage: {sys.argv[0]} build [SUITE ...]")
+    sys.exit(build(sys.argv[2:] or SUITES))
