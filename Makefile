@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The integration tests start their own emulator on this port, apart from `make sandbox-up`'s.
 TEST_SANDBOX_PORT ?= 5055
 
-.PHONY: help setup demo test lint unit integration molecule sanity bench sandbox-up sandbox-down sandbox-reset build clean
+.PHONY: help setup demo demo-down test lint unit integration molecule sanity bench sandbox-up sandbox-down sandbox-reset build clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -20,20 +20,23 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m pip install --quiet -r requirements.txt
 	touch $@
 
-sandbox-up: setup  ## start the local AWS emulator; then: . .sandbox/env
+sandbox-up: setup  ## start the sandbox (emulator, backer, Docker, images, git daemon); then: . .sandbox/env
 	$(PYTHON) sandbox/sandboxctl.py up
 
-sandbox-down:  ## stop the local AWS emulator
+sandbox-down:  ## stop the sandbox and remove its containers
 	@if [ -x $(PYTHON) ]; then $(PYTHON) sandbox/sandboxctl.py down; fi
 
 sandbox-reset: setup  ## empty the local AWS emulator
 	$(PYTHON) sandbox/sandboxctl.py reset
 
-demo: sandbox-up  ## the whole lifecycle in the sandbox: provision, re-run, inventory, teardown
-	. .sandbox/env && ansible-playbook playbooks/provision.yml -e ssh_key_path=$(CURDIR)/.sandbox/ssh/demo
-	. .sandbox/env && ansible-playbook playbooks/provision.yml -e ssh_key_path=$(CURDIR)/.sandbox/ssh/demo
-	. .sandbox/env && ansible-inventory --graph
-	. .sandbox/env && ansible-playbook playbooks/teardown.yml -e teardown_confirm=dev
+demo: sandbox-up  ## in the sandbox: site.yml from nothing to the Task List running; prints its URL
+	. .sandbox/env && ansible-playbook site.yml -e ssh_key_path=$(CURDIR)/.sandbox/ssh/demo
+	@echo; echo "The Task List is up (make demo-down removes it):"; $(PYTHON) sandbox/sandboxctl.py urls
+
+demo-down:  ## tear the demo down: teardown.yml (every tagged resource, the containers) and the sandbox
+	@if [ -f .sandbox/env ] && $(PYTHON) sandbox/sandboxctl.py status >/dev/null; then \
+	  . .sandbox/env && ansible-playbook playbooks/teardown.yml -e teardown_confirm=dev; fi
+	$(MAKE) sandbox-down
 
 test: lint unit integration molecule sanity  ## everything CI runs
 
@@ -47,16 +50,17 @@ unit: setup  ## unit tests of the plugins
 integration: setup  ## the playbooks end to end against a fresh emulator
 	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest tests/integration
 
-molecule: setup  ## molecule scenario aws: provision -> idempotence -> teardown in the sandbox
+molecule: setup  ## molecule: scenario aws (provision/teardown) and default (docker + app roles on Debian 13 and 12)
 	SANDBOX_PORT=$(TEST_SANDBOX_PORT) SANDBOX_DIR=$(CURDIR)/.sandbox/molecule $(PYTHON) sandbox/sandboxctl.py up
-	set -a && . .sandbox/molecule/env && set +a && molecule test -s aws; \
+	set -a && . .sandbox/molecule/env && set +a && molecule test -s aws && molecule test -s default; \
 	  status=$$?; SANDBOX_PORT=$(TEST_SANDBOX_PORT) SANDBOX_DIR=$(CURDIR)/.sandbox/molecule $(PYTHON) sandbox/sandboxctl.py down; exit $$status
 
 sanity: setup  ## ansible-test sanity on a copy of the collection
 	bash tests/sanity/run.sh
 
-bench: sandbox-up  ## wall time and API calls: playbooks vs the plain boto3 baseline
+bench: sandbox-up  ## wall time: playbooks vs a plain boto3 script (AWS side), configure vs the seed's script (host side)
 	. .sandbox/env && $(PYTHON) benchmarks/lifecycle.py
+	. .sandbox/env && $(PYTHON) benchmarks/hosts.py
 
 build: setup  ## build the collection tarball
 	ansible-galaxy collection build --force

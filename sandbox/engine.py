@@ -21,7 +21,7 @@ PACKAGES = {"dockerd": "docker.io", "debootstrap": "debootstrap", "git": "git"}
 
 def docker_answers():
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -31,7 +31,8 @@ def install_missing():
     if not missing:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        sys.exit(f"the sandbox needs {', '.join(missing)}: install them (as root, e.g. apt-get install {' '.join(missing)})")
+        sys.exit(f"the sandbox needs {', '.join(missing)}: install them as root "
+                 f"(apt-get install {' '.join(missing)})")
     print(f"installing {', '.join(missing)} from the distribution", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)

@@ -41,7 +41,7 @@ def docker(*args, **kwargs):
 
 def inspect(image, template):
     found = subprocess.run(["docker", "image", "inspect", "--format", template, image],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
     return found.stdout.strip() if found.returncode == 0 else None
 
 
@@ -50,8 +50,9 @@ def build_base(suite):
     if inspect(base_image(suite), '{{ index .Config.Labels "shipyard.recipe" }}') in (recipe, "registry"):
         return
     registry_image = f"debian:{suite}-slim"
-    if inspect(registry_image, "{{.Id}}") or (os.environ.get("SANDBOX_PULL") == "1" and subprocess.run(
-            ["docker", "pull", registry_image], capture_output=True).returncode == 0):
+    pulled = os.environ.get("SANDBOX_PULL") == "1" and subprocess.run(
+        ["docker", "pull", registry_image], capture_output=True, check=False).returncode == 0
+    if pulled or inspect(registry_image, "{{.Id}}"):
         docker("build", "--quiet", "--label", "shipyard.recipe=registry", "-t", base_image(suite), "-",
                input=f"FROM {registry_image}\n".encode(), stdout=subprocess.DEVNULL)
         return

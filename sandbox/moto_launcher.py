@@ -31,7 +31,8 @@ from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402 - sandbox/ is not a p
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
 # Calls after which the backer must catch up before the caller gets its answer.
-INSTANCE_STATE_CHANGES = {"RunInstances", "StartInstances", "StopInstances", "TerminateInstances", "POST /moto-api/reset"}
+INSTANCE_STATE_CHANGES = {"RunInstances", "StartInstances", "StopInstances", "TerminateInstances",
+                          "POST /moto-api/reset"}
 AMI_DEFAULTS = {
     "state": "available",
     "public": True,
@@ -134,7 +135,7 @@ class RequestLog:
 def sync_safely(backer):
     try:
         backer.sync()
-    except Exception as error:  # noqa: BLE001 - the emulator must keep answering; the log says why
+    except Exception as error:
         backer.log(f"sync failed: {error!r}")
 
 

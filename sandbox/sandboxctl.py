@@ -5,6 +5,7 @@
     python sandbox/sandboxctl.py reset   # empties the emulator (POST /moto-api/reset); the backer
                                          # then removes the instances' containers
     python sandbox/sandboxctl.py status
+    python sandbox/sandboxctl.py urls    # the page and API URLs of the running instances
 
 The sandbox is: the AWS emulator (moto_launcher.py) with its backer (backer.py: a container for
 every running instance), the Docker engine and images these need (engine.py, images.py), and a git
@@ -146,6 +147,23 @@ def reset():
     return 0
 
 
+def urls():
+    """Print the page and API URLs of the sandbox's running instances (their containers' addresses)."""
+    import boto3
+
+    ec2 = boto3.client("ec2", endpoint_url=URL, region_name=os.environ.get("AWS_REGION", REGION),
+                       aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    reservations = ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]},
+                                                   {"Name": "tag-key", "Values": [backer.ADDRESS_TAG]}])
+    for reservation in reservations["Reservations"]:
+        for instance in reservation["Instances"]:
+            tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
+            address = tags[backer.ADDRESS_TAG]
+            print(f"{tags.get('Name', instance['InstanceId'])}: page http://{address}/  "
+                  f"api http://{address}:8000/api/tasks")
+    return 0
+
+
 def status():
     pid = running_pid()
     print(f"sandbox emulator: {'up on ' + URL + f' (pid {pid})' if pid and answers() else 'down'}")
@@ -153,7 +171,7 @@ def status():
 
 
 if __name__ == "__main__":
-    commands = {"up": up, "down": down, "reset": reset, "status": status}
+    commands = {"up": up, "down": down, "reset": reset, "status": status, "urls": urls}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: {sys.argv[0]} {'|'.join(commands)}")
     sys.exit(commands[sys.argv[1]]())

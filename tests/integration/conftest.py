@@ -1,8 +1,9 @@
 """Harness for the end-to-end tests: a real emulator process, real ansible-playbook runs.
 
-The session starts its own emulator (SANDBOX_PORT, default 5055, state under .sandbox/pytest)
-with the project's sandboxctl, so a user's `make sandbox-up` is left alone. Every test starts
-from an empty cloud (the emulator's reset endpoint).
+The session starts its own sandbox (SANDBOX_PORT, default 5055, state under .sandbox/pytest)
+with the project's sandboxctl, so a user's `make sandbox-up` is left alone: the emulator, its
+backer (a container for each running instance) and the git daemon. Every test starts from an
+empty cloud (the emulator's reset endpoint; the backer then removes the containers).
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ class Run:
     rc: int
     output: str
 
-    def recap(self):
-        """{'ok': n, 'changed': n, ...} for localhost, from the PLAY RECAP line."""
-        line = re.findall(r"^localhost\s+:(.*)$", self.output, re.MULTILINE)[-1]
+    def recap(self, host="localhost"):
+        """{'ok': n, 'changed': n, ...} for one host, from the last PLAY RECAP line."""
+        line = re.findall(rf"^{re.escape(host)}\s+:(.*)$", self.output, re.MULTILINE)[-1]
         return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
@@ -76,6 +77,13 @@ class Sandbox:
     def command(self, *command, environment="dev"):
         env = dict(os.environ, **self.env, SHIPYARD_ENVIRONMENT=environment)
         return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True)
+
+    def containers(self):
+        """Ids of the containers that this sandbox's backer runs for instances."""
+        label = f"shipyard.sandbox={STATE.resolve()}"
+        found = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={label}"],
+                               capture_output=True, text=True, check=True, timeout=60)
+        return found.stdout.split()
 
     def requests_mark(self):
         return len(self.request_log.read_text().splitlines()) if self.request_log.exists() else 0
@@ -113,7 +121,7 @@ class Sandbox:
 def _sandboxctl(command):
     env = dict(os.environ, SANDBOX_PORT=PORT, SANDBOX_DIR=str(STATE))
     subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "sandbox" / "sandboxctl.py"), command],
-                   env=env, check=True, timeout=120)
+                   env=env, check=True, timeout=900)  # a cold machine builds the images first
 
 
 @pytest.fixture(scope="session")

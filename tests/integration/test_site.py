@@ -1,0 +1,56 @@
+"""site.yml end to end in the sandbox: from an empty cloud to the Task List answering on a real
+host (a container reached over SSH), a no-op second run, then teardown down to nothing - in both
+deploy modes (configure over SSH, and user_data at first boot)."""
+
+import json
+import urllib.request
+
+import pytest
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def post_task(address, title):
+    request = urllib.request.Request(f"http://{address}:8000/api/tasks", data=json.dumps({"title": title}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def host_address(sandbox):
+    reservations = sandbox.ec2.describe_instances(
+        Filters=[{"Name": "tag:Project", "Values": ["tasklist"]},
+                 {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]
+    instances = [instance for reservation in reservations for instance in reservation["Instances"]]
+    assert len(instances) == 1
+    return {tag["Key"]: tag["Value"] for tag in instances[0]["Tags"]}["SandboxAddress"]
+
+
+@pytest.mark.parametrize("deploy_mode", ["configure", "user_data"])
+def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
+    mode = ["-e", f"deploy_mode={deploy_mode}"]
+    first = sandbox.playbook("site.yml", *mode)
+    address = host_address(sandbox)
+    assert len(sandbox.containers()) == 1
+
+    # From the controller, over the container's address, as a user's browser would.
+    status, page = get(f"http://{address}/")
+    assert status == 200 and "<title>Task List</title>" in page
+    status, tasks = get(f"http://{address}:8000/api/tasks")
+    assert status == 200 and isinstance(json.loads(tasks), list)
+    assert post_task(address, "written by the test")[0] == 201
+    assert f"page: http://{address}:80/" in first.output  # the summary says where the app is
+
+    mark = sandbox.requests_mark()
+    second = sandbox.playbook("site.yml", *mode)
+    assert second.recap("localhost")["changed"] == 0
+    assert second.recap("tasklist-dev-web")["changed"] == 0
+    assert sandbox.mutating_since(mark) == []
+    assert "written by the test" in get(f"http://{address}:8000/api/tasks")[1]
+
+    sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev")
+    assert sandbox.tagged() == {}
+    assert sandbox.containers() == []
