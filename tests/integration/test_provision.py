@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def provisioned(module_sandbox):
+    # The AWS default (Ubuntu 24.04), not the sandbox's Debian 13: the AMI lookup is under test here.
+    module_sandbox.env = dict(module_sandbox.env, SHIPYARD_AMI="ubuntu-24.04")
     run = module_sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"admin_cidrs": [ADMIN]}))
     return module_sandbox, run
 
@@ -114,11 +116,13 @@ def test_inventory_finds_the_instance_in_its_tag_groups(provisioned):
     sandbox = provisioned[0]
     graph = sandbox.command("ansible-inventory", "--graph").stdout
     assert "@project_tasklist:" in graph and "@env_dev:" in graph
-    assert graph.count("tasklist-dev-web") == 3  # all, project_tasklist, env_dev
+    assert graph.count("tasklist-dev-web") == 4  # all, shipyard_hosts, project_tasklist, env_dev
     host = json.loads(sandbox.command("ansible-inventory", "--host", "tasklist-dev-web").stdout)
     instance = only(sandbox.ec2.describe_instances()["Reservations"])["Instances"][0]
-    # core 2.19 may wrap strings as {"__ansible_unsafe": ...}: compare the text.
-    assert instance["PublicIpAddress"] in str(host["ansible_host"])
+    # The sandbox reaches the host at its container's address, which the backer tags on the instance.
+    # (core 2.19 may wrap strings as {"__ansible_unsafe": ...}: compare the text.)
+    address = {t["Key"]: t["Value"] for t in instance["Tags"]}["SandboxAddress"]
+    assert f"'{address}'" in str(host["ansible_host"]) or host["ansible_host"] == address
     assert "'ubuntu'" in str(host["ansible_user"]) or host["ansible_user"] == "ubuntu"
 
 
