@@ -102,28 +102,30 @@ class Backer:
             self.region_names = [r["RegionName"] for r in self.ec2("us-east-1").describe_regions()["Regions"]]
         return self.region_names
 
-    def instances(self):
-        for region in self.regions():
+    def instances(self, regions):
+        for region in regions:
             for page in self.ec2(region).get_paginator("describe_instances").paginate():
                 for reservation in page["Reservations"]:
                     for instance in reservation["Instances"]:
                         yield region, instance
 
     # --- the sync ----------------------------------------------------------------------------
-    def sync(self):
+    def sync(self, region=None):
+        """Catch up with one region (after a call made there) or with every region."""
         with self.lock:
+            regions = [region] if region else self.regions()
             seen = set()
-            for region, instance in self.instances():
+            for region_name, instance in self.instances(regions):
                 instance_id, state = instance["InstanceId"], instance["State"]["Name"]
                 seen.add(instance_id)
                 known = self.containers.get(instance_id)
                 try:
                     if state in ("pending", "running") and not known:
-                        self.boot(region, instance)
+                        self.boot(region_name, instance)
                     elif state in ("pending", "running") and known["state"] == "stopped":
                         self.docker("start", known["id"])
                         known["state"] = "running"
-                        self.tag_address(region, instance_id, known["id"])
+                        self.tag_address(region_name, instance_id, known["id"])
                     elif state in ("stopping", "stopped") and known and known["state"] == "running":
                         self.docker("stop", known["id"])
                         known["state"] = "stopped"
@@ -131,8 +133,9 @@ class Backer:
                         self.remove(instance_id)
                 except (subprocess.CalledProcessError, OSError) as error:
                     self.log(f"{instance_id}: {error}")
-                self.save_registry()
-            for instance_id in set(self.containers) - seen:  # the emulator was reset
+            vanished = [instance_id for instance_id, known in self.containers.items()
+                        if instance_id not in seen and (region is None or known.get("region") == region)]
+            for instance_id in vanished:  # the emulator was reset
                 self.remove(instance_id)
             self.save_registry()
 
@@ -147,7 +150,7 @@ class Backer:
             "--label", self.label, "--label", f"shipyard.sandbox.instance={instance_id}",
             *VM_RUN_OPTIONS, "-v", f"{IMAGE_DIR}:{PRELOAD_MOUNT}:ro", vm_image(suite_for(image_name)),
         ).strip()
-        self.containers[instance_id] = {"id": container, "state": "running"}
+        self.containers[instance_id] = {"id": container, "state": "running", "region": region}
         self.save_registry()
         public_key = ""
         if instance.get("KeyName"):
@@ -158,7 +161,7 @@ class Backer:
         user_data = ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData")
         encoded = user_data.get("UserData", {}).get("Value", "")
         self.docker("exec", "-i", container, "bash", "-c", "cat > /var/lib/cloud/instance/user-data.txt",
-                    input=base64.b64decode(encoded) if encoded else b"")
+                    stdin=base64.b64decode(encoded) if encoded else b"")
         self.docker("exec", "--detach", container, "bash", "-c", RUN_USER_DATA)
         self.tag_address(region, instance_id, container)
         self.log(f"{instance_id}: booted {container[:12]} from {image_name or instance['ImageId']}")
@@ -175,9 +178,8 @@ class Backer:
             self.log(f"{instance_id}: removed {known['id'][:12]}")
 
     @staticmethod
-    def docker(*args, input=None):
-        result = subprocess.run(["docker", *args], input=input if isinstance(input, bytes) else None,
-                                capture_output=True, check=True, timeout=120)
+    def docker(*args, stdin=None):
+        result = subprocess.run(["docker", *args], input=stdin, capture_output=True, check=True, timeout=120)
         return result.stdout.decode()
 
 

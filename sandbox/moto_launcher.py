@@ -103,12 +103,13 @@ class RequestLog:
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        action = "POST /moto-api/reset" if environ.get("PATH_INFO") == "/moto-api/reset" else None
+        call = ("POST /moto-api/reset", None) if environ.get("PATH_INFO") == "/moto-api/reset" else (None, None)
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
-            action = self.record(environ)
+            call = self.record(environ)
         response = self.app(environ, start_response)
+        action, region = call
         if self.backer and action in INSTANCE_STATE_CHANGES:
-            sync_safely(self.backer)
+            sync_safely(self.backer, region or None)  # a reset: every region
         return response
 
     def record(self, environ):
@@ -124,17 +125,17 @@ class RequestLog:
             found = re.search(r"(?:^|&)Action=([A-Za-z0-9]+)", params)
             action = found.group(1) if found else environ["REQUEST_METHOD"] + " " + environ["PATH_INFO"]
         if access_key == BACKER_ACCESS_KEY:
-            return None
+            return None, None
         line = json.dumps({"service": service, "region": region, "action": action})
         with self.lock:
             self.file.write(line + "\n")
             self.file.flush()
-        return action
+        return action, region
 
 
-def sync_safely(backer):
+def sync_safely(backer, region=None):
     try:
-        backer.sync()
+        backer.sync(region)
     except Exception as error:
         backer.log(f"sync failed: {error!r}")
 
