@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # The baseline: the seed's own steps (its user data: apt install Docker + compose, clone, compose up)
 # on Debian 13, as a plain script. Two changes that the sandbox forces: Debian's package names,
 # and a docker load of the base image (no registry answers here). Run as root on the host.

@@ -33,8 +33,8 @@ DOCKER_CE = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugi
 
 def select(tmp_path, distribution, major, source):
     out = tmp_path / "selected.json"
-    (tmp_path / "select.yml").write_text(PLAYBOOK % {"distribution": distribution, "major": major,
-                                                      "source": source, "out": out})
+    values = {"distribution": distribution, "major": major, "source": source, "out": out}
+    (tmp_path / "select.yml").write_text(PLAYBOOK % values)
     proc = subprocess.run(["ansible-playbook", "-i", "localhost,", str(tmp_path / "select.yml")], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False,
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
