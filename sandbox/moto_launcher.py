@@ -4,7 +4,8 @@ What this adds to a plain ``moto_server``:
 
 * an AMI list holding moto's own images plus Ubuntu 24.04 (Canonical's owner id) and
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
-* three fixes for moto bugs that break amazon.aws modules (see ``patch_moto``);
+* three fixes for moto bugs that break amazon.aws modules, and Budgets'
+  DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
 * a request log (one JSON line per AWS API call: service, action, region) so tests and the
   benchmark can count calls and tell read calls from writes;
 * with --backer, the backer (backer.py): a container for every running instance.
@@ -90,6 +91,26 @@ def patch_moto():
         return found
 
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways_by_tags
+
+    # Gap: Budgets' DescribeSubscribersForNotification is not implemented (HTTP 500), so the budget
+    # module could not compare an alert's e-mail addresses. Answered from what moto stored.
+    from moto.budgets.exceptions import NotFoundException
+    from moto.budgets.responses import BudgetsResponse
+
+    def notification_key(details):
+        return (details.get("NotificationType"), details.get("ComparisonOperator"),
+                float(details.get("Threshold", 0)), details.get("ThresholdType", "PERCENTAGE"))
+
+    def describe_subscribers_for_notification(self):
+        budgets = self.backend.budgets[self._get_param("AccountId")]
+        budget = budgets.get(self._get_param("BudgetName"))
+        wanted = notification_key(self._get_param("Notification"))
+        for notification in budget.notifications if budget else []:
+            if notification_key(notification.details) == wanted:
+                return json.dumps({"Subscribers": notification.subscribers})
+        raise NotFoundException("Unable to find the notification's subscribers")
+
+    BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification
 
 
 class RequestLog:

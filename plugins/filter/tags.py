@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tag filters; their documentation is in standard_tags.yml, identity_tags.yml, identity_filters.yml."""
+"""Tag filters; each one's documentation is in the .yml file of its name."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.tagging impor
     identity_tags,
     standard_tags,
     tag_filters,
+    validate_tags,
 )
 
 
@@ -32,10 +33,23 @@ def _identity_filters(identity):
     return tag_filters(_identity_tags(identity))
 
 
+def _validate_tags(tags):
+    try:
+        return validate_tags(tags)
+    except TagError as error:
+        raise AnsibleFilterError(str(error)) from error
+
+
+def _tag_filters(tags):
+    return tag_filters(_validate_tags(tags))
+
+
 class FilterModule:
     def filters(self):
         return {
             "standard_tags": _standard_tags,
             "identity_tags": _identity_tags,
             "identity_filters": _identity_filters,
+            "validate_tags": _validate_tags,
+            "tag_filters": _tag_filters,
         }

@@ -20,11 +20,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import a
 RESOURCE_TYPES = {
     "instance": ("describe_instances", "Reservations", "InstanceId",
                  {"instance-state-name": ["pending", "running", "stopping", "stopped", "shutting-down"]},
-                 ("State", "PublicIpAddress", "VpcId")),
+                 ("State", "PublicIpAddress", "VpcId", "InstanceType")),
     "nat_gateway": ("describe_nat_gateways", "NatGateways", "NatGatewayId",
                     {"state": ["pending", "available", "failed", "deleting"]}, ("State", "VpcId", "SubnetId")),
     "elastic_ip": ("describe_addresses", "Addresses", "AllocationId", {}, ("PublicIp", "AssociationId")),
-    "volume": ("describe_volumes", "Volumes", "VolumeId", {}, ("State", "Size", "VolumeType")),
+    "volume": ("describe_volumes", "Volumes", "VolumeId", {}, ("State", "Size", "VolumeType", "Iops", "Throughput")),
     "security_group": ("describe_security_groups", "SecurityGroups", "GroupId", {}, ("VpcId", "GroupName")),
     "route_table": ("describe_route_tables", "RouteTables", "RouteTableId", {}, ("VpcId",)),
     "subnet": ("describe_subnets", "Subnets", "SubnetId", {}, ("VpcId", "CidrBlock")),
@@ -32,18 +32,20 @@ RESOURCE_TYPES = {
     "vpc": ("describe_vpcs", "Vpcs", "VpcId", {}, ("CidrBlock",)),
     "key_pair": ("describe_key_pairs", "KeyPairs", "KeyPairId", {}, ("KeyName",)),
 }
-PAGINATED = {"describe_instances", "describe_nat_gateways", "describe_volumes", "describe_security_groups",
-             "describe_route_tables", "describe_subnets", "describe_internet_gateways", "describe_vpcs"}
 
 
 @AWSRetry.jittered_backoff()  # throttling and eventual consistency: retried with backoff
+def describe_all(client, operation, result_key, **params):
+    """Every page of a describe call's `result_key` (one call when the operation has no paginator)."""
+    if client.can_paginate(operation):
+        return client.get_paginator(operation).paginate(**params).build_full_result().get(result_key, [])
+    return getattr(client, operation)(**params).get(result_key, [])
+
+
 def _describe(client, operation, result_key, filters):
     # DescribeNatGateways spells its filter parameter "Filter"; the others "Filters".
     filter_param = "Filter" if operation == "describe_nat_gateways" else "Filters"
-    params = {filter_param: ansible_dict_to_boto3_filter_list(filters)}
-    if operation in PAGINATED:
-        return client.get_paginator(operation).paginate(**params).build_full_result()[result_key]
-    return getattr(client, operation)(**params)[result_key]
+    return describe_all(client, operation, result_key, **{filter_param: ansible_dict_to_boto3_filter_list(filters)})
 
 
 def _summary(resource_type, item, id_key, fields):
