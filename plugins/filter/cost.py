@@ -1,12 +1,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The monthly_cost filter; its documentation is in monthly_cost.yml. The estimator is
+"""Cost filters; each one's documentation is in the .yml file of its name. The estimator is
 module_utils/pricing.py, the same one the cost_check module gates provision with."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import PricingError, estimate_planned
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import (
+    PricingError,
+    estimate_planned,
+    item_line,
+)
 
 
 def monthly_cost(stack, free_tier="none", credits=100.0):
@@ -20,6 +24,10 @@ def monthly_cost(stack, free_tier="none", credits=100.0):
         raise AnsibleFilterError(str(error)) from error
 
 
+def cost_line(item):
+    return item_line(item)
+
+
 class FilterModule:
     def filters(self):
-        return {"monthly_cost": monthly_cost}
+        return {"monthly_cost": monthly_cost, "cost_line": cost_line}

@@ -103,12 +103,16 @@ DEFAULT_CREDITS = 100.0
 
 
 class PricingError(ValueError):
-    """A stack the table cannot price, or an input out of range; the message names the variable."""
+    """An input out of range; the message names the variable."""
+
+
+class UnpricedError(PricingError):
+    """A region, instance type or volume type that the table has no price for."""
 
 
 def _region_table(region, table, variable="region"):
     if region not in table:
-        raise PricingError(f"{variable} {region!r} has no prices in the table dated {PRICE_TABLE_DATE}; "
+        raise UnpricedError(f"{variable} {region!r} has no prices in the table dated {PRICE_TABLE_DATE}; "
                            f"priced regions: {', '.join(REGIONS)}")
     return table[region]
 
@@ -119,7 +123,7 @@ def instance_price(region, instance_type, overrides=None):
         return overrides[instance_type]
     prices = _region_table(region, INSTANCE_HOURLY)
     if instance_type not in prices:
-        raise PricingError(f"instance_type {instance_type!r} has no price for {region} in the table dated "
+        raise UnpricedError(f"instance_type {instance_type!r} has no price for {region} in the table dated "
                            f"{PRICE_TABLE_DATE}; priced types: {', '.join(INSTANCE_TYPES)} "
                            "(or ask the AWS Pricing API with live_prices)")
     return prices[instance_type]
@@ -174,7 +178,7 @@ def _volume_items(region, use, name):
     prices = _region_table(region, EBS)
     volume_type = use.get("volume_type", "gp3")
     if volume_type not in VOLUME_TYPES:
-        raise PricingError(f"volume type {volume_type!r} has no price in the table; priced: {', '.join(VOLUME_TYPES)}")
+        raise UnpricedError(f"volume type {volume_type!r} has no price in the table; priced: {', '.join(VOLUME_TYPES)}")
     size = use["size"]
     items = [_item(f"{name} {volume_type} {size} GB", "GB-month", size, prices[volume_type], kind="volume",
                    free=size)]
@@ -275,10 +279,15 @@ def estimate_planned(region, instance_type, *, free_tier="none", credits=DEFAULT
                     overrides=overrides, price_source=price_source)
 
 
+def item_line(item):
+    """One line item as text: `<resource>: <quantity> <unit> x <unit price> = <monthly cost>`."""
+    return (f"{item['resource']}: {item['quantity']:g} {item['unit']} x {item['unit_price']:g} = "
+            f"{item['monthly_cost']:.2f}")
+
+
 def over_budget_message(result, budget):
     """The gate's message: the figures and every line item."""
-    lines = [f"{item['resource']}: {item['quantity']:g} {item['unit']} x {item['unit_price']:g} = "
-             f"{item['monthly_cost']:.2f}" for item in result["items"]]
+    lines = [item_line(item) for item in result["items"]]
     return (f"Estimated monthly cost {result['adjusted_total']:.2f} {CURRENCY} (free tier {result['free_tier']}, "
             f"before free tier {result['total']:.2f}) is over the budget of {budget:g} {CURRENCY} in "
             f"{result['region']}, prices of {result['price_date']}: " + "; ".join(lines))

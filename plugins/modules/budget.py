@@ -82,7 +82,7 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: ["created budget tasklist-dev (5 USD/month)", "added alert ACTUAL > 80 PERCENTAGE"]
+  sample: ["created budget tasklist-dev (5 USD/month)", "added alert ACTUAL > 80%"]
 """
 
 import re
@@ -98,6 +98,12 @@ except ImportError:
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UNIT = "USD"
+
+
+def label(notification):
+    """ACTUAL > 80% / FORECASTED > 5 USD."""
+    unit = "%" if notification.get("ThresholdType", "PERCENTAGE") == "PERCENTAGE" else f" {UNIT}"
+    return f"{notification['NotificationType']} > {float(notification['Threshold']):g}{unit}"
 
 
 def notification_key(notification):
@@ -123,10 +129,13 @@ class BudgetManager:
         self.actions = []
 
     def act(self, description, call, **params):
-        """Record an action; make the call unless in check mode."""
+        """Record an action; make the call unless in check mode. CreateBudget and UpdateBudget carry
+        the name inside the budget, the other calls as BudgetName."""
         self.actions.append(description)
+        if "Budget" not in params and "NewBudget" not in params:
+            params["BudgetName"] = self.name
         if not self.module.check_mode:
-            call(AccountId=self.account, BudgetName=self.name, aws_retry=True, **params)
+            call(AccountId=self.account, aws_retry=True, **params)
 
     def desired(self):
         subscribers = [{"SubscriptionType": "EMAIL", "Address": email} for email in self.module.params["emails"]]
@@ -147,7 +156,7 @@ class BudgetManager:
                      self.client.create_budget, Budget=budget,
                      NotificationsWithSubscribers=[{"Notification": n, "Subscribers": subscribers}
                                                    for n in notifications.values()])
-            self.actions.extend(f"added alert {' '.join(map(str, key))}" for key in notifications)
+            self.actions.extend(f"added alert {label(n)}" for n in notifications.values())
             return
         limit = current.get("BudgetLimit", {})
         if float(limit.get("Amount", 0)) != float(budget["BudgetLimit"]["Amount"]) or limit.get("Unit") != UNIT \
@@ -160,11 +169,11 @@ class BudgetManager:
             AccountId=self.account, BudgetName=self.name, aws_retry=True).get("Notifications", [])}
         for key, notification in existing.items():
             if key not in notifications:
-                self.act(f"removed alert {' '.join(map(str, key))}", self.client.delete_notification,
+                self.act(f"removed alert {label(notification)}", self.client.delete_notification,
                          Notification=notification)
         for key, notification in notifications.items():
             if key not in existing:
-                self.act(f"added alert {' '.join(map(str, key))}", self.client.create_notification,
+                self.act(f"added alert {label(notification)}", self.client.create_notification,
                          Notification=notification, Subscribers=subscribers)
             else:
                 self.update_subscribers(existing[key], subscribers)
@@ -174,12 +183,13 @@ class BudgetManager:
             AccountId=self.account, BudgetName=self.name, Notification=notification, aws_retry=True)
         have = {(s["SubscriptionType"], s["Address"]) for s in answer.get("Subscribers", [])}
         want = {(s["SubscriptionType"], s["Address"]) for s in subscribers}
-        label = " ".join(map(str, notification_key(notification)))
         for kind, address in sorted(want - have):
-            self.act(f"alert {label}: added {address}", self.client.create_subscriber, Notification=notification,
+            self.act(f"alert {label(notification)}: added {address}", self.client.create_subscriber,
+                     Notification=notification,
                      Subscriber={"SubscriptionType": kind, "Address": address})
         for kind, address in sorted(have - want):
-            self.act(f"alert {label}: removed {address}", self.client.delete_subscriber, Notification=notification,
+            self.act(f"alert {label(notification)}: removed {address}", self.client.delete_subscriber,
+                     Notification=notification,
                      Subscriber={"SubscriptionType": kind, "Address": address})
 
 

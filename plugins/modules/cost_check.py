@@ -14,6 +14,8 @@ description:
     on-demand, Linux), and applies a free-tier model.
   - Fails with every line item in the message when the free-tier-adjusted estimate is over
     I(budget), unless I(warn_only). Provision runs it before creating anything.
+  - A stack that cannot be priced (a region or type the table lacks) fails the gate, naming the
+    variable; without I(budget) it is only a warning.
   - In planned mode it makes no AWS call, except the Pricing API with I(live_prices). The Pricing
     API is asked for the instance price only; when it cannot answer, the table is used with a warning.
   - Read-only; runs the same in check mode.
@@ -149,6 +151,10 @@ price_source:
   description: C(table), or C(live) when the Pricing API gave the instance price.
   returned: always
   type: str
+priced:
+  description: False when the table (and the Pricing API) had no price and no budget was set; then no figures.
+  returned: always
+  type: bool
 summary:
   description: One line for the run's summary.
   returned: always
@@ -166,6 +172,7 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable impo
 )
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import (
     PricingError,
+    UnpricedError,
     estimate,
     live_instance_price,
     over_budget_message,
@@ -248,6 +255,13 @@ def main():
         overrides = live_overrides(module, region, types) if params["live_prices"] and types else {}
         result = estimate(region, usage, free_tier=params["free_tier"], credits=params["free_tier_credits"],
                           overrides=overrides, price_source="live" if overrides else "table")
+    except UnpricedError as error:
+        if budget:  # a gate that cannot price cannot let the run through
+            module.fail_json(msg=f"{error}; the cost gate (budget {budget:g} USD) needs a price: set live_prices, "
+                                 "or budget 0 to go on without the gate")
+        module.warn(f"No estimate: {error}")
+        module.exit_json(changed=False, priced=False, over_budget=False, budget=budget, items=[], total=None,
+                         adjusted_total=None, summary=f"no estimate: {error}")
     except PricingError as error:
         module.fail_json(msg=str(error))
 
@@ -258,7 +272,7 @@ def main():
         summary += f"; budget {budget:g} USD: {'OVER' if over else 'within'}"
     for note in result["notes"]:
         module.warn(note)
-    output = dict(result, changed=False, over_budget=over, budget=budget, summary=summary)
+    output = dict(result, changed=False, priced=True, over_budget=over, budget=budget, summary=summary)
     if over:
         if not params["warn_only"]:
             module.fail_json(msg=over_budget_message(result, budget), **output)

@@ -9,9 +9,9 @@ short_description: Find what still costs money, in every region of the account, 
 version_added: 0.2.0
 description:
   - Scans the regions enabled for the account (or I(regions)) for billable resources, whoever made
-    them, with one describe call per kind and region: instances that are not terminated (a stopped
-    instance still bills its volumes and public address), volumes not attached to any instance,
-    elastic IPs, NAT gateways, load balancers (ALB, NLB, GWLB) and snapshots owned by the account.
+    them, with one describe call per kind and region. Billable are instances that are not terminated
+    (a stopped instance still bills its volumes and public address), volumes not attached to any
+    instance, elastic IPs, NAT gateways, load balancers (ALB, NLB, GWLB) and snapshots owned by the account.
   - Prices each from the collection's dated price table at full price (no free tier), the attached
     volumes and the auto-assigned public IPv4 address of an instance with the instance. A region
     or type that the table does not price is reported with C(monthly_cost=null).
@@ -126,13 +126,13 @@ def enabled_regions(module):
 
 
 def table_lines(resources, total):
-    header = f"{'USD/month':>9}  {'region':<14} {'type':<13} {'id':<24} {'state':<10} name / detail"
+    header = f"{'USD/month':>9}  {'region':<14} {'type':<13} {'id':<26} {'state':<10} name / detail"
     lines = [header]
     for r in resources:
         cost = "unpriced" if r["monthly_cost"] is None else f"{r['monthly_cost']:.2f}"
         flag = "  (untagged: " + ", ".join(r["missing_tags"]) + ")" if r["missing_tags"] else ""
-        resource_id = r["id"] if len(r["id"]) <= 24 else "..." + r["id"][-21:]
-        lines.append(f"{cost:>9}  {r['region']:<14} {r['type']:<13} {resource_id:<24} {r['state']:<10} "
+        resource_id = r["id"] if len(r["id"]) <= 26 else "..." + r["id"][-23:]
+        lines.append(f"{cost:>9}  {r['region']:<14} {r['type']:<13} {resource_id:<26} {r['state']:<10} "
                      f"{r['name'] or '-'} {r['detail']}{flag}".rstrip())
     lines.append(f"{total:>9.2f}  total")
     return lines

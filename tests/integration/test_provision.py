@@ -9,6 +9,8 @@ import pytest
 
 STANDARD_TAGS = {"Project", "Environment", "ManagedBy", "Owner", "Name"}
 ADMIN = "203.0.113.7/32"
+ALERT_EMAIL = "ops@example.com"
+PROVISION_VARS = json.dumps({"admin_cidrs": [ADMIN], "budget_alert_emails": [ALERT_EMAIL]})
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -16,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def provisioned(module_sandbox):
     # The AWS default (Ubuntu 24.04), not the sandbox's Debian 13: the AMI lookup is under test here.
     module_sandbox.env = dict(module_sandbox.env, SHIPYARD_AMI="ubuntu-24.04")
-    run = module_sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"admin_cidrs": [ADMIN]}))
+    run = module_sandbox.playbook("playbooks/provision.yml", "-e", PROVISION_VARS)
     return module_sandbox, run
 
 
@@ -96,11 +98,41 @@ def test_report_names_the_instance_and_how_to_reach_it(provisioned):
     assert "http://" in run.output and ":8000/" in run.output
 
 
+def test_summary_prints_the_monthly_estimate(provisioned):
+    # t3.micro 0.0104 x 730 + 20 GB gp3 x 0.08 + public IPv4 0.005 x 730, full price by default.
+    assert "cost: 12.84 USD/month in us-east-1 at full price" in provisioned[1].output
+    assert "instance t3.micro: 730 hour x 0.0104 = 7.59" in provisioned[1].output
+
+
+def test_budget_alert_on_the_monthly_budget(provisioned):
+    sandbox = provisioned[0]
+    budgets = sandbox.client("budgets")
+    account = sandbox.client("sts").get_caller_identity()["Account"]
+    budget = budgets.describe_budget(AccountId=account, BudgetName="tasklist-dev")["Budget"]
+    assert float(budget["BudgetLimit"]["Amount"]) == 25  # monthly_budget's default
+    notifications = budgets.describe_notifications_for_budget(AccountId=account, BudgetName="tasklist-dev")
+    assert sorted((n["NotificationType"], n["Threshold"]) for n in notifications["Notifications"]) == [
+        ("ACTUAL", 80), ("FORECASTED", 100)]
+    for notification in notifications["Notifications"]:
+        subscribers = budgets.describe_subscribers_for_notification(
+            AccountId=account, BudgetName="tasklist-dev", Notification=notification)["Subscribers"]
+        assert subscribers == [{"SubscriptionType": "EMAIL", "Address": ALERT_EMAIL}]
+
+
+def test_deployed_cost_is_what_the_gate_planned(provisioned):
+    sandbox = provisioned[0]
+    select = json.dumps({"mode": "deployed", "select": {"Project": "tasklist", "Environment": "dev"}})
+    out = sandbox.command("ansible", "localhost", "-o", "-m", "shipyard.ec2_compose.cost_check", "-a", select).stdout
+    deployed = json.loads(out.split("=>", 1)[1])
+    assert deployed["total"] == 12.84
+    assert sorted(item["kind"] for item in deployed["items"]) == ["instance", "public_ipv4", "volume"]
+
+
 def test_rerun_changes_nothing(provisioned):
     sandbox = provisioned[0]
     before = sandbox.tagged()
     mark = sandbox.requests_mark()
-    run = sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"admin_cidrs": [ADMIN]}))
+    run = sandbox.playbook("playbooks/provision.yml", "-e", PROVISION_VARS)
     assert run.recap()["changed"] == 0, run.output[-4000:]
     assert sandbox.mutating_since(mark) == []
     assert sandbox.tagged() == before
@@ -108,7 +140,7 @@ def test_rerun_changes_nothing(provisioned):
 
 def test_check_mode_on_the_existing_stack_changes_nothing(provisioned):
     sandbox = provisioned[0]
-    run = sandbox.playbook("playbooks/provision.yml", "--check", "--diff", "-e", json.dumps({"admin_cidrs": [ADMIN]}))
+    run = sandbox.playbook("playbooks/provision.yml", "--check", "--diff", "-e", PROVISION_VARS)
     assert run.recap()["changed"] == 0, run.output[-4000:]
 
 

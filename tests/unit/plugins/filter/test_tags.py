@@ -26,3 +26,19 @@ def test_identity_filters_select_project_environment_and_manager():
 def test_bad_identity_is_a_filter_error_naming_the_variable(name):
     with pytest.raises(AnsibleFilterError, match="project_name"):
         FILTERS[name](dict(IDENTITY, project=""))
+
+
+def test_validate_tags_filter_passes_good_tags_through():
+    assert FILTERS["validate_tags"]({"Team": "web"}) == {"Team": "web"}
+
+
+@pytest.mark.parametrize("tags", [{"aws:team": "web"}, {"Team": "x" * 257}, {f"k{i}": "v" for i in range(51)}])
+def test_validate_tags_filter_refuses_what_aws_refuses(tags):
+    with pytest.raises(AnsibleFilterError):
+        FILTERS["validate_tags"](tags)
+
+
+def test_tag_filters_filter():
+    assert FILTERS["tag_filters"]({"Name": "tasklist-dev-web"}) == {"tag:Name": "tasklist-dev-web"}
+    with pytest.raises(AnsibleFilterError, match="reserved"):
+        FILTERS["tag_filters"]({"aws:x": "y"})
