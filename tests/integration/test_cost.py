@@ -31,7 +31,8 @@ def test_gate_stops_provision_before_anything_is_created(sandbox):
 def test_gate_passes_under_the_free_tier_and_warns_when_told(sandbox):
     run = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5", "-e", "free_tier=legacy")
     assert "12.84 USD/month in us-east-1 at full price; 0.00 under free tier legacy" in run.output
-    warned = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5", "-e", "budget_action=warn")
+    warned = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5",
+                              "-e", "budget_action=warn")
     assert "is over the budget of 5 USD" in warned.output and "[WARNING]" in warned.output
 
 

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-PRODUCTION_LAYOUT = json.dumps({"private_subnet_enabled": True})
+# The NAT gateway bills 32.85 USD a month: over the default monthly_budget of 25.
+PRODUCTION_LAYOUT = json.dumps({"private_subnet_enabled": True, "monthly_budget": 60})
 ORDER = ["instance", "nat_gateway", "elastic_ip", "volume", "security_group", "route_table", "subnet",
          "internet_gateway", "vpc", "key_pair"]
 
