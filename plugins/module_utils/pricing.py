@@ -113,7 +113,7 @@ class UnpricedError(PricingError):
 def _region_table(region, table, variable="region"):
     if region not in table:
         raise UnpricedError(f"{variable} {region!r} has no prices in the table dated {PRICE_TABLE_DATE}; "
-                           f"priced regions: {', '.join(REGIONS)}")
+                            f"priced regions: {', '.join(REGIONS)}")
     return table[region]
 
 
@@ -124,8 +124,8 @@ def instance_price(region, instance_type, overrides=None):
     prices = _region_table(region, INSTANCE_HOURLY)
     if instance_type not in prices:
         raise UnpricedError(f"instance_type {instance_type!r} has no price for {region} in the table dated "
-                           f"{PRICE_TABLE_DATE}; priced types: {', '.join(INSTANCE_TYPES)} "
-                           "(or ask the AWS Pricing API with live_prices)")
+                            f"{PRICE_TABLE_DATE}; priced types: {', '.join(INSTANCE_TYPES)} "
+                            "(or ask the AWS Pricing API with live_prices)")
     return prices[instance_type]
 
 
@@ -160,17 +160,17 @@ def planned_usage(instance_type, *, instance_count=1, root_volume_size=8, root_v
     if public_ipv4 is None:
         public_ipv4 = instance_count + nat_gateways
     _non_negative("public_ipv4", public_ipv4, integer=True)
-    usage = []
-    for _ in range(instance_count):
-        usage.append({"kind": "instance", "instance_type": instance_type, "hours": hours})
-        usage.append({"kind": "volume", "volume_type": root_volume_type, "size": root_volume_size,
-                      "iops": root_volume_iops, "throughput": root_volume_throughput})
-    usage.extend({"kind": "public_ipv4", "hours": hours} for _ in range(public_ipv4))
-    if nat_gateways and public_ipv4 >= nat_gateways:
-        for use in usage[-nat_gateways:]:
-            use["name"] = "public IPv4 of a NAT gateway"
-    usage.extend({"kind": "nat_gateway", "hours": hours, "data_gb": nat_data_gb / max(nat_gateways, 1)}
-                 for _ in range(nat_gateways))
+    instance = {"kind": "instance", "instance_type": instance_type, "hours": hours}
+    root_volume = {"kind": "volume", "volume_type": root_volume_type, "size": root_volume_size,
+                   "iops": root_volume_iops, "throughput": root_volume_throughput}
+    usage = [dict(use) for use in [instance, root_volume] * instance_count]
+    # The NAT gateways' addresses are the last ones, named as such.
+    instance_addresses = max(0, public_ipv4 - nat_gateways)
+    usage += [{"kind": "public_ipv4", "hours": hours} for index in range(instance_addresses)]
+    usage += [{"kind": "public_ipv4", "hours": hours, "name": "public IPv4 of a NAT gateway"}
+              for index in range(public_ipv4 - instance_addresses)]
+    usage += [{"kind": "nat_gateway", "hours": hours, "data_gb": nat_data_gb / nat_gateways}
+              for index in range(nat_gateways)]
     return usage
 
 

@@ -205,8 +205,8 @@ def validate(module):
     if bad:
         module.fail_json(msg=f"emails: {', '.join(map(repr, bad))} is not an e-mail address like name@example.com")
     for notification in params["notifications"]:
-        if notification["threshold"] <= 0 or (notification["threshold_type"] == "percentage"
-                                               and notification["threshold"] > 1000):
+        too_high = notification["threshold_type"] == "percentage" and notification["threshold"] > 1000
+        if notification["threshold"] <= 0 or too_high:
             module.fail_json(msg=f"notifications: threshold must be above 0 (a percentage up to 1000), "
                                  f"got {notification['threshold']}")
 

@@ -5,6 +5,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every module, and every filter (each documented by a .yml file of its name).
@@ -15,11 +16,13 @@ PLUGINS = sorted([("module", path.stem) for path in (ROOT / "plugins" / "modules
 def test_build_ships_the_collection_and_nothing_of_the_workshop(tmp_path):
     subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path)], cwd=ROOT,
                    check=True, capture_output=True)
-    with tarfile.open(tmp_path / "shipyard-ec2_compose-0.1.0.tar.gz") as tar:
+    version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
+    with tarfile.open(tmp_path / f"shipyard-ec2_compose-{version}.tar.gz") as tar:
         names = tar.getnames()
     for wanted in ("MANIFEST.json", "README.md", "playbooks/provision.yml", "playbooks/teardown.yml",
                    "roles/network/tasks/main.yml", "roles/teardown/meta/argument_specs.yml",
                    "plugins/modules/tagged_resources_info.py", "plugins/module_utils/tagging.py",
+                   "plugins/modules/cost_check.py", "plugins/module_utils/pricing.py", "playbooks/audit.yml",
                    "inventory/aws_ec2.yml", "group_vars/all.yml", "site.yml"):
         assert wanted in names, wanted
     for unwanted in (".venv", ".sandbox", ".collections", "sandbox", "molecule", "tests/integration", "benchmarks"):

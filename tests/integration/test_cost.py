@@ -97,8 +97,8 @@ def test_audit_prices_what_was_left_in_another_region(sandbox):
 def test_teardown_proof_fails_on_a_tagged_leftover_and_passes_once_it_is_gone(sandbox):
     ec2 = sandbox.ec2
     # Something of the environment for teardown to delete (a key pair), and a budget alert.
-    ec2.create_key_pair(KeyName="tasklist-dev", TagSpecifications=[{"ResourceType": "key-pair",
-                                                                       "Tags": IDENTITY_TAGS}])
+    ec2.create_key_pair(KeyName="tasklist-dev",
+                        TagSpecifications=[{"ResourceType": "key-pair", "Tags": IDENTITY_TAGS}])
     budget_module(sandbox, amount=5, emails=["me@example.com"])
     # A snapshot tagged for the environment: teardown does not make or delete snapshots, so only
     # the proof can catch it.

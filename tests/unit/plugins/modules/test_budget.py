@@ -112,8 +112,8 @@ def test_new_address_is_subscribed_and_old_one_removed(stubs):
     for operation, address in (("create_subscriber", "me@example.com"), ("delete_subscriber", "old@example.com")):
         stub.add_response(operation, {}, {"AccountId": ACCOUNT, "BudgetName": NAME, "Notification": ACTUAL_80,
                                           "Subscriber": {"SubscriptionType": "EMAIL", "Address": address}})
-    stub.add_response("create_notification", {}, {"AccountId": ACCOUNT, "BudgetName": NAME,
-                                                   "Notification": FORECASTED_100, "Subscribers": ANY})
+    stub.add_response("create_notification", {},
+                      {"AccountId": ACCOUNT, "BudgetName": NAME, "Notification": FORECASTED_100, "Subscribers": ANY})
     manager = BudgetManager(FakeModule(clients))
     manager.present(existing_budget())
     assert manager.actions == ["alert ACTUAL > 80%: added me@example.com",
@@ -124,8 +124,8 @@ def test_alert_no_longer_wanted_is_deleted(stubs):
     clients, stub = stubs
     # Unwanted alerts go first, then each kept alert's subscribers are compared.
     expect_notifications(stub, [ACTUAL_80, FORECASTED_100], {})
-    stub.add_response("delete_notification", {}, {"AccountId": ACCOUNT, "BudgetName": NAME,
-                                                   "Notification": FORECASTED_100})
+    stub.add_response("delete_notification", {},
+                      {"AccountId": ACCOUNT, "BudgetName": NAME, "Notification": FORECASTED_100})
     expect_subscribers(stub, ACTUAL_80, ["me@example.com"])
     manager = BudgetManager(FakeModule(clients, notifications=DEFAULT_NOTIFICATIONS[:1]))
     manager.present(existing_budget())
