@@ -194,7 +194,8 @@ def live_overrides(module, region, instance_types):
         client = module.client("pricing", region="us-east-1", retry_decorator=AWSRetry.jittered_backoff())
         prices = {name: live_instance_price(client, region, name) for name in instance_types}
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        module.warn(f"The AWS Pricing API did not answer ({error}); using the price table instead")
+        reason = str(error).splitlines()[0][:200]  # an endpoint's HTML error page is of no use here
+        module.warn(f"The AWS Pricing API did not answer ({reason}); using the price table instead")
         return {}
     missing = [name for name, value in prices.items() if value is None]
     if missing:

@@ -31,9 +31,11 @@ def test_gate_stops_provision_before_anything_is_created(sandbox):
 def test_gate_passes_under_the_free_tier_and_warns_when_told(sandbox):
     run = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5", "-e", "free_tier=legacy")
     assert "12.84 USD/month in us-east-1 at full price; 0.00 under free tier legacy" in run.output
+    # The emulator has no Pricing API: live_prices falls back to the table, with a warning.
     warned = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5",
-                              "-e", "budget_action=warn")
+                              "-e", "budget_action=warn", "-e", "live_prices=true")
     assert "is over the budget of 5 USD" in warned.output and "[WARNING]" in warned.output
+    assert "The AWS Pricing API did not answer" in warned.output and "using the price table instead" in warned.output
 
 
 def test_gate_refuses_a_region_it_cannot_price(sandbox):
