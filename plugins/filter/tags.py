@@ -33,9 +33,9 @@ def _identity_filters(identity):
     return tag_filters(_identity_tags(identity))
 
 
-def _validate_tags(tags):
+def _validate_tags(tags, variable="tags"):
     try:
-        return validate_tags(tags)
+        return validate_tags(tags, variable)
     except TagError as error:
         raise AnsibleFilterError(str(error)) from error
 

@@ -48,30 +48,31 @@ def standard_tags(project, environment, owner, name=None, extra=None):
     tags.update(identity_tags(project, environment))
     tags["Owner"] = owner
     tags["Name"] = "-".join(part for part in (project, environment, name) if part)
-    validate_tags(tags)
+    validate_tags(tags, "extra_tags with the standard tags")
     return tags
 
 
-def validate_tags(tags):
-    """Raise TagError naming the first tag that breaks an AWS tagging rule; return the tags."""
+def validate_tags(tags, variable="tags"):
+    """Raise TagError naming `variable` and the first tag that breaks an AWS tagging rule; return the tags."""
     if not isinstance(tags, dict):
-        raise TagError(f"tags must be a dictionary, got {type(tags).__name__}")
+        raise TagError(f"{variable} must be a dictionary, got {type(tags).__name__}")
     if len(tags) > MAX_TAGS:
-        raise TagError(f"{len(tags)} tags: AWS allows at most {MAX_TAGS} per resource")
+        raise TagError(f"{variable}: {len(tags)} tags, AWS allows at most {MAX_TAGS} per resource")
     for key, value in tags.items():
         if not isinstance(key, str) or not key:
-            raise TagError(f"tag key {key!r}: must be a non-empty string")
+            raise TagError(f"{variable}: tag key {key!r} must be a non-empty string")
         if not isinstance(value, str):
-            raise TagError(f"tag {key}: value must be a string, got {type(value).__name__}")
+            raise TagError(f"{variable}: tag {key}: value must be a string, got {type(value).__name__}")
         if len(key) > MAX_KEY_LENGTH:
-            raise TagError(f"tag key {key[:20]}...: {len(key)} characters, at most {MAX_KEY_LENGTH}")
+            raise TagError(f"{variable}: tag key {key[:20]}...: {len(key)} characters, at most {MAX_KEY_LENGTH}")
         if len(value) > MAX_VALUE_LENGTH:
-            raise TagError(f"tag {key}: value of {len(value)} characters, at most {MAX_VALUE_LENGTH}")
+            raise TagError(f"{variable}: tag {key}: value of {len(value)} characters, at most {MAX_VALUE_LENGTH}")
         if key.lower().startswith("aws:"):
-            raise TagError(f"tag key {key}: the aws: prefix is reserved by AWS")
+            raise TagError(f"{variable}: tag key {key}: the aws: prefix is reserved by AWS")
         for what, text in (("key", key), ("value", value)):
             if not ALLOWED_CHARACTERS.match(text):
-                raise TagError(f"tag {what} {text!r}: allowed are letters, digits, spaces and + - = . _ : / @")
+                raise TagError(f"{variable}: tag {what} {text!r}: allowed are letters, digits, spaces and "
+                               "+ - = . _ : / @")
     return tags
 
 

@@ -23,6 +23,21 @@ BAD_INPUTS = [
     ({"root_volume_type": "io9"}, "root_volume_type"),
     ({"private_subnet_enabled": "perhaps"}, "private_subnet_enabled"),
     ({"login_user": "Root User"}, "login_user"),
+    ({"ami_family": "windows-2022"}, "ami_family"),
+    ({"deploy_mode": "magic"}, "deploy_mode"),
+    ({"extra_tags": {"aws:team": "web"}}, "extra_tags"),
+    ({"extra_tags": {"Team": "x" * 257}}, "extra_tags"),
+    ({"extra_tags": {"Project": "other"}}, "extra_tags"),
+    ({"extra_tags": {f"Tag{i}": "x" for i in range(50)}}, "extra_tags"),
+    ({"extra_tags": {"Team": "web#1"}}, "extra_tags"),
+    ({"monthly_budget": -1}, "monthly_budget"),
+    ({"monthly_budget": "lots"}, "monthly_budget"),
+    ({"budget_action": "ignore"}, "budget_action"),
+    ({"free_tier": "student"}, "free_tier"),
+    ({"free_tier_credits": -5}, "free_tier_credits"),
+    ({"budget_alert_emails": ["not-an-address"]}, "budget_alert_emails"),
+    ({"budget_alert_emails": ["me@example.com"], "monthly_budget": 0}, "budget_alert_emails"),
+    ({"instance_type": "x9.huge"}, "instance_type"),  # well formed, but the cost gate has no price for it
 ]
 
 
