@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # The integration tests start their own emulator on this port, apart from `make sandbox-up`'s.
 TEST_SANDBOX_PORT ?= 5055
 
-.PHONY: help setup demo demo-down test lint unit integration molecule sanity bench sandbox-up sandbox-down sandbox-reset build clean
+.PHONY: help setup demo demo-down test lint unit integration test-hardening molecule sanity bench sandbox-up sandbox-down sandbox-reset build clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -38,7 +38,7 @@ demo-down:  ## tear the demo down: teardown.yml (every tagged resource, the cont
 	  . .sandbox/env && ansible-playbook playbooks/teardown.yml -e teardown_confirm=dev; fi
 	$(MAKE) sandbox-down
 
-test: lint unit integration molecule sanity  ## everything CI runs
+test: lint unit integration test-hardening molecule sanity  ## everything CI runs
 
 lint: setup  ## ansible-lint (production profile) and ruff
 	ansible-lint
@@ -48,7 +48,10 @@ unit: setup  ## unit tests of the plugins
 	pytest tests/unit
 
 integration: setup  ## the playbooks end to end against a fresh emulator
-	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest tests/integration
+	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m "not hardening" tests/integration
+
+test-hardening: setup  ## the hardening proofs: bad input refused before any AWS call, secrets kept
+	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m hardening tests/integration
 
 molecule: setup  ## molecule: scenario aws (provision/teardown) and default (docker + app roles on Debian 13 and 12)
 	SANDBOX_PORT=$(TEST_SANDBOX_PORT) SANDBOX_DIR=$(CURDIR)/.sandbox/molecule $(PYTHON) sandbox/sandboxctl.py up

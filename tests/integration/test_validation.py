@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.hardening
+
 BAD_INPUTS = [
     ({"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr"),
     ({"vpc_cidr": "not-a-cidr"}, "vpc_cidr"),

@@ -1,0 +1,50 @@
+"""Secrets stay secret: site.yml at -vvv with a known database password and the generated SSH key
+prints neither, and the log file holds neither; the files that hold them are 0600."""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.hardening
+
+
+def key_body_lines(private_key):
+    """The base64 lines of an OpenSSH private key, each one a needle on its own."""
+    return [line for line in private_key.splitlines() if line and not line.startswith("-----")]
+
+
+def test_no_secret_in_verbose_output_or_log(sandbox):
+    password = "Pw-" + secrets.token_hex(12)
+    vars_file = sandbox.tmp_path / "secrets.json"
+    vars_file.write_text(json.dumps({"app_db_password": password}))
+    vars_file.chmod(0o600)
+    log = sandbox.tmp_path / "ansible.log"
+
+    run = sandbox.playbook("site.yml", "-vvv", "-e", f"@{vars_file}", extra_env={"ANSIBLE_LOG_PATH": str(log)})
+
+    key_file = sandbox.tmp_path / "ssh" / "dev"
+    private_key = key_file.read_text()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    texts = {"output": run.output, "log file": log.read_text()}
+    assert len(run.output) > 100_000  # -vvv really was verbose: module arguments and results are in it
+    for where, text in texts.items():
+        assert password not in text, f"the database password is in the {where}"
+        leaked = [line for line in key_body_lines(private_key) if line in text]
+        assert leaked == [], f"{len(leaked)} lines of the private key are in the {where}"
+        assert "BEGIN OPENSSH PRIVATE KEY" not in text
+
+    # The password works: the app uses it (a task can be stored), and the .env that holds it is 0600 root.
+    address = re.search(r"page: http://([0-9.]+):80/", run.output).group(1)
+    with urllib.request.urlopen(f"http://{address}:8000/api/tasks", timeout=10) as response:
+        assert response.status == 200
+    ssh = ["ssh", "-i", str(key_file), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+           "-o", "LogLevel=ERROR", f"admin@{address}"]
+    stat = subprocess.run([*ssh, "sudo stat -c '%a %U' /opt/tasklist/.env && sudo cat /opt/tasklist/.env"],
+                          capture_output=True, text=True, timeout=60, check=True, env=os.environ).stdout
+    assert stat.splitlines()[0] == "600 root"
+    assert f"DB_PASSWORD={password}" in stat
