@@ -242,7 +242,9 @@ def main():
                 manager.act(f"deleted budget {manager.name}", manager.client.delete_budget)
             module.exit_json(changed=bool(manager.actions), actions=manager.actions)
         manager.present(current)
-        after = current if module.check_mode else describe(manager.client, manager.account, manager.name)
+        # Described again only when something changed: an unchanged run makes one DescribeBudget call.
+        changed_now = manager.actions and not module.check_mode
+        after = describe(manager.client, manager.account, manager.name) if changed_now else current
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg=f"Could not manage the budget {module.params['name']}")
     module.exit_json(changed=bool(manager.actions), actions=manager.actions, budget=after or {})
