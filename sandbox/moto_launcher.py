@@ -4,9 +4,9 @@ What this adds to a plain ``moto_server``:
 
 * an AMI list holding moto's own images plus Ubuntu 24.04 (Canonical's owner id) and
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
-* three fixes for moto bugs that break amazon.aws modules, and Budgets'
+* four fixes for moto bugs that break amazon.aws modules, and Budgets'
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
-* a request log (one JSON line per AWS API call: service, action, region) so tests and the
+* a request log (one JSON line per AWS API call: service, action, region, HTTP status) so tests and the
   benchmark can count calls and tell read calls from writes;
 * with --backer, the backer (backer.py): a container for every running instance.
 
@@ -92,6 +92,19 @@ def patch_moto():
 
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways_by_tags
 
+    # Bug 4: DescribeRegions lists the China and GovCloud regions too; AWS lists only the regions of
+    # the caller's partition, and with IAM enforced the others refuse the caller's keys.
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+    from moto.utilities.utils import get_partition
+
+    describe_regions = RegionsAndZonesBackend.describe_regions
+
+    def describe_regions_of_the_partition(self, region_names=None):
+        partition = get_partition(self.region_name)
+        return [region for region in describe_regions(self, region_names) if get_partition(region.name) == partition]
+
+    RegionsAndZonesBackend.describe_regions = describe_regions_of_the_partition
+
     # Gap: Budgets' DescribeSubscribersForNotification is not implemented (HTTP 500), so the budget
     # module could not compare an alert's e-mail addresses. Answered from what moto stored.
     from moto.budgets.exceptions import NotFoundException
@@ -124,16 +137,25 @@ class RequestLog:
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        call = ("POST /moto-api/reset", None) if environ.get("PATH_INFO") == "/moto-api/reset" else (None, None)
+        call = {"action": "POST /moto-api/reset"} if environ.get("PATH_INFO") == "/moto-api/reset" else None
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
-            call = self.record(environ)
-        response = self.app(environ, start_response)
-        action, region = call
+            call = self.parse(environ)
+        status = []
+
+        def start_response_noted(status_line, headers, *args):
+            status.append(int(status_line.split()[0]))
+            return start_response(status_line, headers, *args)
+
+        response = self.app(environ, start_response_noted)
+        if call and call.get("service") is not None:
+            self.write(dict(call, status=status[0] if status else 0))
+        action, region = (call or {}).get("action"), (call or {}).get("region")
         if self.backer and action in INSTANCE_STATE_CHANGES:
             sync_safely(self.backer, region or None)  # a reset: every region
         return response
 
-    def record(self, environ):
+    def parse(self, environ):
+        """service, region and action of one request; None for the backer's own requests."""
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         scope = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -146,12 +168,13 @@ class RequestLog:
             found = re.search(r"(?:^|&)Action=([A-Za-z0-9]+)", params)
             action = found.group(1) if found else environ["REQUEST_METHOD"] + " " + environ["PATH_INFO"]
         if access_key == BACKER_ACCESS_KEY:
-            return None, None
-        line = json.dumps({"service": service, "region": region, "action": action})
+            return None
+        return {"service": service, "region": region, "action": action}
+
+    def write(self, call):
         with self.lock:
-            self.file.write(line + "\n")
+            self.file.write(json.dumps(call) + "\n")
             self.file.flush()
-        return action, region
 
 
 def sync_safely(backer, region=None):

@@ -63,8 +63,8 @@ class Sandbox:
 
     def playbook(self, playbook, *args, environment="dev", check=True, extra_env=None):
         """Run ansible-playbook from the repo root; assert rc 0 unless check=False."""
-        env = dict(os.environ, **self.env, SHIPYARD_ENVIRONMENT=environment, ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_FORCE_COLOR="0", **(extra_env or {}))
+        env = {**os.environ, **self.env, "SHIPYARD_ENVIRONMENT": environment, "ANSIBLE_NOCOLOR": "1",
+               "ANSIBLE_FORCE_COLOR": "0", **(extra_env or {})}
         command = ["ansible-playbook", playbook, "-e", f"ssh_key_path={self.tmp_path}/ssh/{environment}",
                    "-e", f"backup_dir={self.tmp_path}/backups", *args]
         proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
