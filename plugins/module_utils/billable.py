@@ -10,7 +10,6 @@ elastic IPs, NAT gateways, load balancers (ALB/NLB) and snapshots owned by the a
 from __future__ import annotations
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import (
@@ -19,6 +18,7 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing impor
     estimate,
 )
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import describe_all
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 
 LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
 RUNNING_STATES = ("pending", "running")
@@ -140,7 +140,7 @@ class RegionClients:
 
 def caller_account(module):
     """The account id of the module's credentials (STS GetCallerIdentity)."""
-    sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+    sts = module.client("sts", retry_decorator=aws_retry())
     return sts.get_caller_identity(aws_retry=True)["Account"]
 
 

@@ -8,12 +8,13 @@ so only the states that still exist (and may bill) are asked for.
 
 from __future__ import annotations
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_tag_filter_dict,
     boto3_tag_list_to_ansible_dict,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 
 # In teardown's dependency order: what depends on others comes first.
 # type: (describe operation, result key, id key, extra filters, fields kept besides id/name/tags)
@@ -34,7 +35,7 @@ RESOURCE_TYPES = {
 }
 
 
-@AWSRetry.jittered_backoff()  # throttling and eventual consistency: retried with backoff
+@aws_retry()  # throttling and eventual consistency: retried with backoff
 def describe_all(client, operation, result_key, **params):
     """Every page of a describe call's `result_key` (one call when the operation has no paginator)."""
     if client.can_paginate(operation):

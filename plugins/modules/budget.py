@@ -89,7 +89,8 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 
 try:
     import botocore
@@ -122,8 +123,8 @@ def describe(client, account, name):
 class BudgetManager:
     def __init__(self, module):
         self.module = module
-        self.client = module.client("budgets", retry_decorator=AWSRetry.jittered_backoff())
-        sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = module.client("budgets", retry_decorator=aws_retry())
+        sts = module.client("sts", retry_decorator=aws_retry())
         self.account = sts.get_caller_identity(aws_retry=True)["Account"]
         self.name = module.params["name"]
         self.actions = []

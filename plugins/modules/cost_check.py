@@ -163,7 +163,6 @@ summary:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable import (
     caller_account,
@@ -178,6 +177,7 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing impor
     over_budget_message,
     planned_usage,
 )
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 
 try:
     import botocore
@@ -191,7 +191,7 @@ PLANNED_OPTIONS = ("instance_count", "root_volume_size", "root_volume_type", "ro
 def live_overrides(module, region, instance_types):
     """Instance prices from the Pricing API; {} and a warning when it cannot answer."""
     try:
-        client = module.client("pricing", region="us-east-1", retry_decorator=AWSRetry.jittered_backoff())
+        client = module.client("pricing", region="us-east-1", retry_decorator=aws_retry())
         prices = {name: live_instance_price(client, region, name) for name in instance_types}
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         reason = str(error).splitlines()[0][:200]  # an endpoint's HTML error page is of no use here

@@ -99,7 +99,6 @@ table:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable import (
     RegionClients,
@@ -110,6 +109,7 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable impo
     sort_by_cost,
 )
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import PRICE_TABLE_DATE
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.tagging import STANDARD_KEYS
 
 try:
@@ -119,7 +119,7 @@ except ImportError:
 
 
 def enabled_regions(module):
-    ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    ec2 = module.client("ec2", retry_decorator=aws_retry())
     answer = ec2.describe_regions(
         Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}], aws_retry=True)
     return sorted(region["RegionName"] for region in answer["Regions"])

@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ import boto3
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "sandbox"))  # the sandbox's tools are scripts, not a package
+from fault_proxy import FaultProxy  # noqa: E402
+
 STATE = ROOT / ".sandbox" / "pytest"
 PORT = os.environ.get("SANDBOX_PORT", "5055")
 IDENTITY = {"Project": "tasklist", "ManagedBy": "shipyard.ec2_compose"}
@@ -151,3 +155,9 @@ def module_sandbox(sandbox_env, tmp_path_factory):
     """An empty cloud shared by the tests of one module (for expensive setups)."""
     reset_cloud(sandbox_env)
     return Sandbox(sandbox_env, tmp_path_factory.mktemp("sandbox"))
+
+
+@pytest.fixture
+def fault_proxy():
+    """The sandbox's fault-injecting proxy class (see sandbox/fault_proxy.py)."""
+    return FaultProxy
