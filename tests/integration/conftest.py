@@ -1,6 +1,6 @@
 """Harness for the end-to-end tests: a real emulator process, real ansible-playbook runs.
 
-The session starts its own sandbox (SANDBOX_PORT, default 5055, state under .sandbox/pytest)
+The session starts its own sandbox (SANDBOX_PORT, default 5055, state under .sandbox/pytest-<port>)
 with the project's sandboxctl, so a user's `make sandbox-up` is left alone: the emulator, its
 backer (a container for each running instance) and the git daemon. Every test starts from an
 empty cloud (the emulator's reset endpoint; the backer then removes the containers).
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "sandbox"))  # the sandbox's tools are scripts, not a package
 from fault_proxy import FaultProxy  # noqa: E402
 
-STATE = ROOT / ".sandbox" / "pytest"
 PORT = os.environ.get("SANDBOX_PORT", "5055")
+STATE = ROOT / ".sandbox" / f"pytest-{PORT}"  # one per port: test sessions on two ports do not meet
 IDENTITY = {"Project": "tasklist", "ManagedBy": "shipyard.ec2_compose"}
 MUTATING = re.compile(r"^(Create|Delete|Run|Terminate|Import|Allocate|Release|Associate|Disassociate|Attach|"
                       r"Detach|Authorize|Revoke|Modify|Replace|Update|Put|Start|Stop|Reboot)")

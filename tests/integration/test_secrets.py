@@ -1,5 +1,6 @@
-"""Secrets stay secret: site.yml at -vvv with a known database password and the generated SSH key
-prints neither, and the log file holds neither; the files that hold them are 0600."""
+"""Secrets stay secret: site.yml at -vvv with a known database password (from an ansible-vault file),
+an app secret (from an SSM Parameter Store SecureString, by the amazon.aws lookup) and the
+generated SSH key prints none of them, and the log file holds none; the files that hold them are 0600."""
 
 import json
 import os
@@ -20,12 +21,22 @@ def key_body_lines(private_key):
 
 def test_no_secret_in_verbose_output_or_log(sandbox):
     password = "Pw-" + secrets.token_hex(12)
-    vars_file = sandbox.tmp_path / "secrets.json"
-    vars_file.write_text(json.dumps({"app_db_password": password}))
-    vars_file.chmod(0o600)
+    token = "Tk-" + secrets.token_hex(12)
+    sandbox.client("ssm").put_parameter(Name="/tasklist/dev/api-token", Value=token, Type="SecureString")
+    vault_password = sandbox.tmp_path / "vault-password"
+    vault_password.write_text(secrets.token_hex(16))
+    vars_file = sandbox.tmp_path / "secrets.yml"
+    vars_file.write_text(json.dumps({
+        "app_db_password": password,
+        "app_env": {"API_TOKEN": "{{ lookup('amazon.aws.ssm_parameter', '/tasklist/dev/api-token', decrypt=true) }}"},
+    }))
+    subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(vault_password), str(vars_file)],
+                   check=True, capture_output=True, timeout=60, env={**os.environ, **sandbox.env})
+    assert password not in vars_file.read_text()
     log = sandbox.tmp_path / "ansible.log"
 
-    run = sandbox.playbook("site.yml", "-vvv", "-e", f"@{vars_file}", extra_env={"ANSIBLE_LOG_PATH": str(log)})
+    run = sandbox.playbook("site.yml", "-vvv", "-e", f"@{vars_file}", "--vault-password-file", str(vault_password),
+                           extra_env={"ANSIBLE_LOG_PATH": str(log)})
 
     key_file = sandbox.tmp_path / "ssh" / "dev"
     private_key = key_file.read_text()
@@ -34,6 +45,7 @@ def test_no_secret_in_verbose_output_or_log(sandbox):
     assert len(run.output) > 100_000  # -vvv really was verbose: module arguments and results are in it
     for where, text in texts.items():
         assert password not in text, f"the database password is in the {where}"
+        assert token not in text, f"the SSM secret is in the {where}"
         leaked = [line for line in key_body_lines(private_key) if line in text]
         assert leaked == [], f"{len(leaked)} lines of the private key are in the {where}"
         assert "BEGIN OPENSSH PRIVATE KEY" not in text
@@ -48,3 +60,4 @@ def test_no_secret_in_verbose_output_or_log(sandbox):
                           capture_output=True, text=True, timeout=60, check=True, env=os.environ).stdout
     assert stat.splitlines()[0] == "600 root"
     assert f"DB_PASSWORD={password}" in stat
+    assert f"API_TOKEN={token}" in stat
