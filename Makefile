@@ -50,7 +50,7 @@ unit: setup  ## unit tests of the plugins
 integration: setup  ## the playbooks end to end against a fresh emulator
 	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m "not hardening" tests/integration
 
-test-hardening: setup  ## the hardening proofs: bad input refused before any AWS call, secrets kept
+test-hardening: setup  ## the hardening proofs: bad input, least privilege, throttling, interruptions, secrets, backup and restore
 	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m hardening tests/integration
 
 molecule: setup  ## molecule: scenario aws (provision/teardown) and default (docker + app roles on Debian 13 and 12)

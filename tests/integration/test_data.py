@@ -54,11 +54,3 @@ def test_teardown_backs_up_and_site_restores_the_rows(sandbox):
     host = re.search(r"^(\S+)\s+: ok=", rerun.output.split("PLAY RECAP")[-1], re.MULTILINE).group(1)
     assert rerun.recap(host)["changed"] == 0, rerun.output[-4000:]
     assert sorted(t for t in tasks_at(address) if t in titles) == titles
-
-
-def test_restore_from_a_missing_file_is_refused_before_any_aws_call(sandbox):
-    mark = sandbox.requests_mark()
-    run = sandbox.playbook("site.yml", "-e", "restore_from=/nonexistent/dump.sql", check=False)
-    assert run.rc != 0
-    assert "restore_from must be a dump file" in run.output
-    assert [r["action"] for r in sandbox.requests_since(mark)] in ([], ["DescribeInstances"])

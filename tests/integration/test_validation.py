@@ -43,6 +43,30 @@ BAD_INPUTS = [
 ]
 
 
+# The host side's inputs: site.yml checks them before it provisions anything.
+BAD_HOST_INPUTS = [
+    ({"app_repo": "not a url"}, "app_repo"),
+    ({"app_repo": ""}, "app_repo"),
+    ({"app_version": "main; rm -rf /"}, "app_version"),
+    ({"app_version": "../../etc"}, "app_version"),
+    ({"app_dir": "/etc"}, "app_dir"),
+    ({"app_web_port": 70000}, "app_web_port"),
+    ({"app_env": {"BAD-NAME": "x"}}, "app_env"),
+    ({"restore_from": "/nonexistent/dump.sql"}, "restore_from"),
+    ({"docker_install_source": "snap"}, "docker_install_source"),
+]
+
+
+@pytest.mark.parametrize(("extra_vars", "variable"), BAD_HOST_INPUTS,
+                         ids=[json.dumps(case[0]) for case in BAD_HOST_INPUTS])
+def test_bad_host_input_fails_before_any_aws_call(sandbox, extra_vars, variable):
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("site.yml", "-e", json.dumps(extra_vars), check=False)
+    assert run.rc != 0
+    assert variable in run.output.split("PLAY RECAP")[0].split("fatal:")[-1], run.output[-3000:]
+    assert [r["action"] for r in sandbox.requests_since(mark)] in ([], ["DescribeInstances"])
+
+
 @pytest.mark.parametrize(("extra_vars", "variable"), BAD_INPUTS, ids=[json.dumps(case[0]) for case in BAD_INPUTS])
 def test_bad_input_fails_before_any_aws_call(sandbox, extra_vars, variable):
     mark = sandbox.requests_mark()
