@@ -1,0 +1,59 @@
+"""Faults on the host side: configure killed during the Docker install and during compose up
+completes on a re-run, and an app that fails its health check fails the run with the services'
+state and logs (compose has replaced the containers: the previous version is not kept running)."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.hardening
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def configure_killed_during(sandbox, task, seconds):
+    """Run configure.yml; kill its whole process group (SSH included) `seconds` after `task` starts."""
+    env = {**os.environ, **sandbox.env, "SHIPYARD_ENVIRONMENT": "dev", "ANSIBLE_NOCOLOR": "1"}
+    command = ["ansible-playbook", "playbooks/configure.yml", "-e", f"ssh_key_path={sandbox.tmp_path}/ssh/dev"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    try:
+        for line in process.stdout:
+            if line.startswith("TASK [") and task in line:
+                time.sleep(seconds)
+                break
+        else:
+            pytest.fail(f"configure ended before the task '{task}'")
+        assert process.poll() is None, f"configure finished within {seconds} s of '{task}': nothing interrupted"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+
+
+def tasks_answer(run):
+    address = re.search(r"page: http://([0-9.]+):80/", run.output).group(1)
+    with urllib.request.urlopen(f"http://{address}:8000/api/tasks", timeout=10) as response:
+        return response.status == 200 and isinstance(json.loads(response.read()), list)
+
+
+def test_configure_interrupted_completes_on_rerun_and_a_failing_health_check_shows_the_logs(sandbox):
+    sandbox.playbook("playbooks/provision.yml")
+
+    configure_killed_during(sandbox, "Install Docker Engine and compose v2", seconds=15)
+    configure_killed_during(sandbox, "Build and start the app", seconds=20)
+    run = sandbox.playbook("playbooks/configure.yml")
+    assert tasks_answer(run)
+
+    # The API answers, but not at this path: the health check fails after its retries.
+    run = sandbox.playbook("playbooks/configure.yml", "-e", "app_api_health_path=/api/missing", check=False)
+    assert run.rc != 0
+    failure = run.output.split("PLAY RECAP")[0]
+    assert "The app did not come up healthy" in failure
+    assert "--- docker compose ps --all" in failure and "--- docker compose logs" in failure
+    assert "tasklist-api-1" in failure  # the services' own state and log lines are shown
