@@ -47,8 +47,16 @@ def test_configure_interrupted_completes_on_rerun_and_a_failing_health_check_sho
 
     configure_killed_during(sandbox, "Install Docker Engine and compose v2", seconds=15)
     configure_killed_during(sandbox, "Build and start the app", seconds=20)
+    # Only the SSH session died: the killed run's `compose up` goes on on the host, and the re-run
+    # must wait for it instead of racing it for the container names.
+    (host,) = sandbox.containers()
+    left = subprocess.run(["docker", "exec", host, "pgrep", "--full", "compose .*--project-directory /"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert left.returncode == 0, "expected the killed run's compose up to be still running on the host"
     run = sandbox.playbook("playbooks/configure.yml")
     assert tasks_answer(run)
+    waited = "RETRYING: [tasklist-dev-web]: Wait for a compose" in run.output
+    print("re-run waited for the killed run's compose up:", waited)
 
     # The API answers, but not at this path: the health check fails after its retries.
     run = sandbox.playbook("playbooks/configure.yml", "-e", "app_api_health_path=/api/missing", check=False)
