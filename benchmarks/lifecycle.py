@@ -45,7 +45,7 @@ def main():
     with tempfile.TemporaryDirectory() as keys:
         key = f"ssh_key_path={keys}/bench"
         provision = playbook("playbooks/provision.yml", "-e", key)
-        teardown = playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev")
+        teardown = playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev", "-e", key)
         rows = [
             measure("provision", provision),
             measure("provision re-run (no-op)", provision),
