@@ -6,6 +6,8 @@ PYTHON := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 # The integration tests start their own emulator on this port, apart from `make sandbox-up`'s.
 TEST_SANDBOX_PORT ?= 5055
+# The demo's SSH key: `make demo` creates it, `make demo-down` logs in with it (the backup play).
+DEMO_KEY := $(CURDIR)/.sandbox/ssh/demo
 
 .PHONY: help setup demo demo-down test lint unit integration test-hardening molecule sanity bench sandbox-up sandbox-down sandbox-reset build clean
 
@@ -30,12 +32,12 @@ sandbox-reset: setup  ## empty the local AWS emulator
 	$(PYTHON) sandbox/sandboxctl.py reset
 
 demo: sandbox-up  ## in the sandbox: site.yml from nothing to the Task List running; prints its URL
-	. .sandbox/env && ansible-playbook site.yml -e ssh_key_path=$(CURDIR)/.sandbox/ssh/demo
+	. .sandbox/env && ansible-playbook site.yml -e ssh_key_path=$(DEMO_KEY)
 	@echo; echo "The Task List is up (make demo-down removes it):"; $(PYTHON) sandbox/sandboxctl.py urls
 
 demo-down:  ## tear the demo down: teardown.yml (every tagged resource, the containers) and the sandbox
 	@if [ -f .sandbox/env ] && $(PYTHON) sandbox/sandboxctl.py status >/dev/null; then \
-	  . .sandbox/env && ansible-playbook playbooks/teardown.yml -e teardown_confirm=dev; fi
+	  . .sandbox/env && ansible-playbook playbooks/teardown.yml -e teardown_confirm=dev -e ssh_key_path=$(DEMO_KEY); fi
 	$(MAKE) sandbox-down
 
 test: lint unit integration test-hardening molecule sanity  ## everything CI runs

@@ -7,7 +7,10 @@ debootstrap; needs root and apt) and starts `dockerd` in the background, its PID
 <state>/dockerd.pid. An engine that already runs is used as it is and never stopped by us.
 """
 
+import ipaddress
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +54,33 @@ def start_dockerd():
             sys.exit(f"dockerd did not start; see {STATE / 'dockerd.log'}")
         time.sleep(0.5)
     print(f"Docker engine started (pid {proc.pid})", flush=True)
+
+
+def bridge_address():
+    """The address the containers on Docker's default bridge reach this machine at.
+
+    Docker 20.10 started by hand reports the bridge's Subnet but no Gateway, so: the Gateway when it
+    is reported, else the bridge interface's own address, else the subnet's first address (which is
+    what Docker gives the bridge).
+    """
+    found = subprocess.run(["docker", "network", "inspect", "bridge", "--format", "{{json .}}"],
+                           capture_output=True, text=True, check=True)
+    network = json.loads(found.stdout)
+    configs = (network.get("IPAM") or {}).get("Config") or []
+    for config in configs:
+        if config.get("Gateway"):
+            return config["Gateway"]
+    interface = (network.get("Options") or {}).get("com.docker.network.bridge.name", "docker0")
+    shown = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", interface],
+                           capture_output=True, text=True, check=False)
+    address = re.search(r"\binet (\d+\.\d+\.\d+\.\d+)/", shown.stdout)
+    if address:
+        return address.group(1)
+    for config in configs:
+        if config.get("Subnet") and ":" not in config["Subnet"]:
+            return str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
+    sys.exit("cannot find the Docker bridge's address (docker network inspect bridge shows no Gateway or "
+             f"Subnet, and `ip addr show {interface}` no IPv4 address)")
 
 
 def up():

@@ -2,27 +2,24 @@
 
 ``publish`` makes <state>/git/tasklist.git from examples/tasklist: tag v1.0.0 (VERSION 1.0.0) and
 tag v1.1.0 (the tree as it is, VERSION 1.1.0), so that a redeploy to another version can be tested.
-``start`` runs ``git daemon`` on the Docker bridge's gateway address (where the containers reach
+``start`` runs ``git daemon`` on the Docker bridge's address (where the containers reach
 this machine, and only they), its PID kept in <state>/git-daemon.pid.
 """
 
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "tasklist"
 REPO_NAME = "tasklist.git"
 VERSIONS = ("1.0.0", "1.1.0")  # the last one is the tree as it is
-
-
-def bridge_gateway():
-    found = subprocess.run(["docker", "network", "inspect", "bridge", "--format",
-                            "{{range .IPAM.Config}}{{.Gateway}}{{end}}"], capture_output=True, text=True, check=True)
-    return found.stdout.strip()
 
 
 def publish(state_dir):
@@ -55,17 +52,29 @@ def running_pid(state_dir):
     return pid
 
 
-def start(state_dir, port):
-    """Publish the example and serve it; returns the URL the instances clone from."""
+def listening(address, port):
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((address, port)) == 0
+
+
+def start(state_dir, port, address):
+    """Publish the example and serve it on address:port; returns the URL the instances clone from."""
     publish(state_dir)
-    address = bridge_gateway()
     if not running_pid(state_dir):
-        log = open(Path(state_dir) / "git-daemon.log", "ab")  # noqa: SIM115 - handed to the child
+        log_path = Path(state_dir) / "git-daemon.log"
+        log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
         proc = subprocess.Popen(
             ["git", "daemon", "--reuseaddr", "--export-all", f"--listen={address}", f"--port={port}",
              f"--base-path={Path(state_dir) / 'git'}", str(Path(state_dir) / "git")],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         (Path(state_dir) / "git-daemon.pid").write_text(str(proc.pid))
+        deadline = time.monotonic() + 10
+        while not listening(address, port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop(state_dir)
+                sys.exit(f"the git daemon did not start on {address}:{port}; see {log_path}")
+            time.sleep(0.1)
     return f"git://{address}:{port}/{REPO_NAME}"
 
 

@@ -8,9 +8,13 @@ What this adds to a plain ``moto_server``:
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
 * a request log (one JSON line per AWS API call: service, action, region, HTTP status) so tests and the
   benchmark can count calls and tell read calls from writes;
-* with --backer, the backer (backer.py): a container for every running instance.
+* with --backer, the backer (backer.py): a container for every running instance;
+* two endpoints of its own: ``GET /sandbox-api/ping`` (cheap liveness: the emulator's PID and state
+  directory, so ``sandboxctl up`` recognises its own emulator) and ``GET /sandbox-api/checkip``
+  (what AWS's checkip service answers: the caller's address as the hosts see it, the Docker
+  bridge's address, so "my IP" for admin_cidrs works here as it does on AWS).
 
-Usage: python moto_launcher.py --port 5000 --state-dir .sandbox [--backer]
+Usage: python moto_launcher.py --port 5000 --state-dir .sandbox [--backer] [--controller-address A]
 """
 
 import argparse
@@ -130,13 +134,29 @@ class RequestLog:
     """WSGI middleware that appends one JSON line per AWS API request (the backer's left out),
     and lets the backer catch up after calls that change instances."""
 
-    def __init__(self, app, path, backer=None):
+    def __init__(self, app, path, backer=None, identity=None):
         self.app = app
         self.backer = backer
+        self.identity = identity or {}
         self.file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the server's life
         self.lock = threading.Lock()
 
+    def own_endpoint(self, environ, start_response):
+        """The sandbox's own answers, outside AWS's API: None for every other path."""
+        path = environ.get("PATH_INFO", "")
+        if path == "/sandbox-api/ping":
+            body, content_type = json.dumps(self.identity).encode(), "application/json"
+        elif path == "/sandbox-api/checkip":
+            body, content_type = (self.identity.get("controller_address", "") + "\n").encode(), "text/plain"
+        else:
+            return None
+        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
     def __call__(self, environ, start_response):
+        own = self.own_endpoint(environ, start_response)
+        if own is not None:
+            return own
         call = {"action": "POST /moto-api/reset"} if environ.get("PATH_INFO") == "/moto-api/reset" else None
         if not environ.get("PATH_INFO", "").startswith("/moto-api"):
             call = self.parse(environ)
@@ -196,6 +216,8 @@ def main():
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--backer", action="store_true", help="back running instances with containers")
+    parser.add_argument("--controller-address", default="127.0.0.1",
+                        help="this machine's address as the instances see it (GET /sandbox-api/checkip)")
     args = parser.parse_args()
     args.state_dir.mkdir(parents=True, exist_ok=True)
 
@@ -206,7 +228,10 @@ def main():
 
     patch_moto()
     backer = Backer(f"http://127.0.0.1:{args.port}", args.state_dir) if args.backer else None
-    app = RequestLog(DomainDispatcherApplication(create_backend_app), args.state_dir / "requests.log", backer)
+    identity = {"pid": os.getpid(), "state_dir": str(args.state_dir.resolve()),
+                "controller_address": args.controller_address}
+    app = RequestLog(DomainDispatcherApplication(create_backend_app), args.state_dir / "requests.log", backer,
+                     identity)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
     if backer:
         threading.Thread(target=sync_every, args=(backer, 5), daemon=True).start()

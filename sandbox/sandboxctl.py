@@ -18,11 +18,14 @@ directory from SANDBOX_DIR (default .sandbox/): the tests run a sandbox of their
 user's this way.
 """
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -32,7 +35,7 @@ import git_server
 import images
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE = Path(os.environ.get("SANDBOX_DIR", ROOT / ".sandbox"))
+STATE = Path(os.environ.get("SANDBOX_DIR", ROOT / ".sandbox")).resolve()
 PID_FILE = STATE / "emulator.pid"
 PORT = int(os.environ.get("SANDBOX_PORT", "5000"))
 URL = f"http://127.0.0.1:{PORT}"
@@ -57,6 +60,8 @@ def env_exports(app_repo):
         "SHIPYARD_AMI": "debian-13",
         "SHIPYARD_APP_REPO": app_repo,
         "SHIPYARD_APP_BASE_IMAGE": images.base_image(images.PRELOADED_SUITE),
+        # "My IP" for admin_cidrs: the sandbox answers with the address the hosts see this machine at.
+        "SHIPYARD_MY_IP_URL": f"{URL}/sandbox-api/checkip",
         "SHIPYARD_APP_PRELOAD_IMAGES": f"{backer.PRELOAD_MOUNT}/debian-{images.PRELOADED_SUITE}.tar",
         # Every sandbox instance is new and Docker reuses addresses: remember no host key.
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null "
@@ -65,52 +70,105 @@ def env_exports(app_repo):
     return "".join(f'export {key}="{value}"\n' for key, value in exports.items())
 
 
-def running_pid():
+def ping():
+    """Who answers on PORT: the launcher's identity {"pid", "state_dir", ...}, {} for another server,
+    None for nobody. Cheap: it does not serialise the emulator's state."""
     try:
-        pid = int(PID_FILE.read_text())
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        return None
-    return pid
+        with urllib.request.urlopen(f"{URL}/sandbox-api/ping", timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError:
+        return {}  # something answers HTTP there, but not our launcher
+    except (OSError, ValueError):
+        pass
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return {} if probe.connect_ex(("127.0.0.1", PORT)) == 0 else None
 
 
-def answers():
+def is_ours(identity):
+    return bool(identity) and identity.get("state_dir") == str(STATE.resolve())
+
+
+def is_emulator(pid):
+    """True when pid is alive and is this sandbox's launcher (a stale PID file may name another process)."""
     try:
-        with urllib.request.urlopen(f"{URL}/moto-api/data.json", timeout=2):
-            return True
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
+    return b"moto_launcher.py" in b" ".join(command) and str(STATE).encode() in command
+
+
+def running_pid():
+    """The emulator of this sandbox: from the PID file, else found among the processes (an interrupted
+    `up` may have started it without keeping its PID)."""
+    try:
+        pid = int(PID_FILE.read_text())
+        if is_emulator(pid):
+            return pid
+    except (FileNotFoundError, ValueError):
+        pass
+    found = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and is_emulator(entry.name)]
+    return min(found) if found else None
+
+
+def wait_until_it_answers(proc_or_pid, deadline):
+    while not is_ours(ping()):
+        gone = proc_or_pid.poll() is not None if isinstance(proc_or_pid, subprocess.Popen) \
+            else not is_emulator(proc_or_pid)
+        if gone or time.monotonic() > deadline:
+            return False
+        time.sleep(0.3)
+    return True
+
+
+def stop_process(pid):
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _attempt in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def up():
     STATE.mkdir(parents=True, exist_ok=True)
-    app_repo = ""
+    app_repo, controller_address = "", "127.0.0.1"
     if WITH_BACKER:
         engine.up()
         images.build()
-        app_repo = git_server.start(STATE, GIT_PORT)
+        controller_address = engine.bridge_address()
+        app_repo = git_server.start(STATE, GIT_PORT, controller_address)
     (STATE / "env").write_text(env_exports(app_repo), encoding="utf-8")
-    if running_pid() and answers():
-        print(f"sandbox already up on {URL} (pid {running_pid()})")
+    pid = running_pid()
+    if pid and wait_until_it_answers(pid, time.monotonic() + 90):
+        PID_FILE.write_text(str(pid))  # recovered after an interrupted `up`
+        print(f"sandbox already up on {URL} (pid {pid})")
         return 0
-    if answers():
-        print(f"port {PORT} already answers but not from this sandbox: set SANDBOX_PORT", file=sys.stderr)
+    if pid:
+        print(f"the emulator of this sandbox (pid {pid}) does not answer on {URL}: run sandboxctl down, then up",
+              file=sys.stderr)
+        return 1
+    identity = ping()
+    if identity is not None:
+        owner = f"the sandbox in {identity['state_dir']}" if identity.get("state_dir") else "another program"
+        print(f"port {PORT} is taken by {owner}: stop it, or choose another port with SANDBOX_PORT",
+              file=sys.stderr)
         return 1
     log = open(STATE / "emulator.log", "ab")  # noqa: SIM115 - handed to the child process
     backer_flag = ["--backer"] if WITH_BACKER else []
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "sandbox" / "moto_launcher.py"), "--port", str(PORT), "--state-dir", str(STATE),
-         *backer_flag],
+         "--controller-address", controller_address, *backer_flag],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
     PID_FILE.write_text(str(proc.pid))
-    deadline = time.monotonic() + 60
-    while not answers():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            print(f"the emulator did not start; see {STATE / 'emulator.log'}", file=sys.stderr)
-            down()
-            return 1
-        time.sleep(0.2)
+    if not wait_until_it_answers(proc, time.monotonic() + 90):
+        print(f"the emulator did not start; see {STATE / 'emulator.log'}", file=sys.stderr)
+        stop_process(proc.pid)  # only the one started here
+        PID_FILE.unlink(missing_ok=True)
+        return 1
     print(f"sandbox up on {URL} (pid {proc.pid}); run: . .sandbox/env")
     return 0
 
@@ -118,15 +176,7 @@ def up():
 def down():
     pid = running_pid()
     if pid:
-        os.kill(pid, signal.SIGTERM)
-        for _attempt in range(50):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        stop_process(pid)
         print(f"sandbox emulator stopped (pid {pid})")
     else:
         print("sandbox emulator is not running")
@@ -166,7 +216,7 @@ def urls():
 
 def status():
     pid = running_pid()
-    print(f"sandbox emulator: {'up on ' + URL + f' (pid {pid})' if pid and answers() else 'down'}")
+    print(f"sandbox emulator: {'up on ' + URL + f' (pid {pid})' if pid else 'down'}")
     return 0 if pid else 3
 
 

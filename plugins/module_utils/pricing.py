@@ -285,11 +285,11 @@ def item_line(item):
             f"{item['monthly_cost']:.2f}")
 
 
-def over_budget_message(result, budget):
-    """The gate's message: the figures and every line item."""
+def over_budget_message(result, budget, budget_name="budget"):
+    """The gate's message: the figures and every line item; budget_name is what the user set."""
     lines = [item_line(item) for item in result["items"]]
     return (f"Estimated monthly cost {result['adjusted_total']:.2f} {CURRENCY} (free tier {result['free_tier']}, "
-            f"before free tier {result['total']:.2f}) is over the budget of {budget:g} {CURRENCY} in "
+            f"before free tier {result['total']:.2f}) is over {budget_name} ({budget:g} {CURRENCY}) in "
             f"{result['region']}, prices of {result['price_date']}: " + "; ".join(lines))
 
 

@@ -14,8 +14,8 @@ description:
     on-demand, Linux), and applies a free-tier model.
   - Fails with every line item in the message when the free-tier-adjusted estimate is over
     I(budget), unless I(warn_only). Provision runs it before creating anything.
-  - A stack that cannot be priced (a region or type the table lacks) fails the gate, naming the
-    variable; without I(budget) it is only a warning.
+  - A stack that cannot be priced (a region or type the table lacks, and no live price) is a
+    warning and the gate lets the run through (I(on_unpriced=warn)), or fails it (I(on_unpriced=fail)).
   - In planned mode it makes no AWS call, except the Pricing API with I(live_prices). The Pricing
     API is asked for the instance price only; when it cannot answer, the table is used with a warning.
   - Read-only; runs the same in check mode.
@@ -83,6 +83,15 @@ options:
     description: Warn instead of failing when over budget.
     type: bool
     default: false
+  budget_name:
+    description: How the messages name the budget, e.g. the variable the user sets it with.
+    type: str
+    default: budget
+  on_unpriced:
+    description: What a stack that cannot be priced does to the gate; C(warn) lets the run through.
+    type: str
+    choices: [warn, fail]
+    default: warn
   live_prices:
     description: Ask the AWS Pricing API (GetProducts, in us-east-1) for the instance price.
     type: bool
@@ -233,6 +242,8 @@ def main():
             free_tier_credits=dict(type="float", default=100),
             budget=dict(type="float"),
             warn_only=dict(type="bool", default=False),
+            budget_name=dict(type="str", default="budget"),
+            on_unpriced=dict(type="str", choices=["warn", "fail"], default="warn"),
             live_prices=dict(type="bool", default=False),
         ),
         required_if=[("mode", "planned", ["instance_type"])],
@@ -257,12 +268,15 @@ def main():
         result = estimate(region, usage, free_tier=params["free_tier"], credits=params["free_tier_credits"],
                           overrides=overrides, price_source="live" if overrides else "table")
     except UnpricedError as error:
-        if budget:  # a gate that cannot price cannot let the run through
-            module.fail_json(msg=f"{error}; the cost gate (budget {budget:g} USD) needs a price: set live_prices, "
-                                 "or budget 0 to go on without the gate")
-        module.warn(f"No estimate: {error}")
+        name = params["budget_name"]
+        if budget and params["on_unpriced"] == "fail":
+            module.fail_json(msg=f"{error}; the cost gate ({name} {budget:g} USD) needs a price: set live_prices, "
+                                 f"or {name} 0 to go on without the gate")
+        gate = f"the cost gate ({name} {budget:g} USD) is skipped" if budget else "no cost gate"
+        module.warn(f"No estimate: {error}. {gate.capitalize()}: set live_prices to ask the AWS Pricing API"
+                    + (f", or {name} 0 to turn the gate off" if budget else ""))
         module.exit_json(changed=False, priced=False, over_budget=False, budget=budget, items=[], total=None,
-                         adjusted_total=None, summary=f"no estimate: {error}")
+                         adjusted_total=None, summary=f"no estimate ({gate}): {error}")
     except PricingError as error:
         module.fail_json(msg=str(error))
 
@@ -270,14 +284,14 @@ def main():
     summary = (f"{result['total']:.2f} USD/month in {region} at full price; {result['adjusted_total']:.2f} under "
                f"free tier {result['free_tier']} (prices of {result['price_date']}, {result['price_source']})")
     if budget:
-        summary += f"; budget {budget:g} USD: {'OVER' if over else 'within'}"
+        summary += f"; {params['budget_name']} {budget:g} USD: {'OVER' if over else 'within'}"
     for note in result["notes"]:
         module.warn(note)
     output = dict(result, changed=False, priced=True, over_budget=over, budget=budget, summary=summary)
     if over:
         if not params["warn_only"]:
-            module.fail_json(msg=over_budget_message(result, budget), **output)
-        module.warn(over_budget_message(result, budget))
+            module.fail_json(msg=over_budget_message(result, budget, params["budget_name"]), **output)
+        module.warn(over_budget_message(result, budget, params["budget_name"]))
     module.exit_json(**output)
 
 

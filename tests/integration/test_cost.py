@@ -2,7 +2,12 @@
 teardown's proof that nothing billable of the environment is left."""
 
 import json
+import os
 import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 IDENTITY_TAGS = [{"Key": "Project", "Value": "tasklist"}, {"Key": "Environment", "Value": "dev"},
                  {"Key": "ManagedBy", "Value": "shipyard.ec2_compose"}]
@@ -22,7 +27,7 @@ def test_gate_stops_provision_before_any_aws_call(sandbox):
     run = sandbox.playbook("playbooks/provision.yml", "-e", "monthly_budget=5", check=False)
     calls = sandbox.requests_since(mark)
     assert run.rc != 0
-    assert "Estimated monthly cost 12.84 USD (free tier none, before free tier 12.84) is over the budget of 5 USD" \
+    assert "Estimated monthly cost 12.84 USD (free tier none, before free tier 12.84) is over monthly_budget (5 USD)" \
         in run.output
     assert "instance t3.micro: 730 hour x 0.0104 = 7.59" in run.output
     assert inventory_call_only(calls)
@@ -35,16 +40,27 @@ def test_gate_passes_under_the_free_tier_and_warns_when_told(sandbox):
     # The emulator has no Pricing API: live_prices falls back to the table, with a warning.
     warned = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5",
                               "-e", "budget_action=warn", "-e", "live_prices=true")
-    assert "is over the budget of 5 USD" in warned.output and "[WARNING]" in warned.output
+    assert "is over monthly_budget (5 USD)" in warned.output and "[WARNING]" in warned.output
     assert "The AWS Pricing API did not answer" in warned.output and "using the price table instead" in warned.output
 
 
-def test_gate_refuses_a_region_it_cannot_price(sandbox):
+def test_gate_warns_and_goes_on_in_a_region_it_cannot_price(sandbox):
+    # A region the table lacks must not block a user: a warning naming the variables, then provision.
     mark = sandbox.requests_mark()
-    run = sandbox.playbook("playbooks/provision.yml", "-e", "aws_region=sa-east-1", check=False)
-    assert run.rc != 0
-    assert "region 'sa-east-1' has no prices" in run.output and "budget 0 to go on without the gate" in run.output
-    assert inventory_call_only(sandbox.requests_since(mark))
+    run = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "aws_region=sa-east-1")
+    assert "region 'sa-east-1' has no prices" in run.output
+    assert "The cost gate (monthly_budget 25 USD) is skipped: set live_prices" in run.output
+    assert "or monthly_budget 0 to turn the gate off" in run.output
+    assert sandbox.mutating_since(mark) == []
+
+
+def test_gate_can_refuse_what_it_cannot_price(sandbox):
+    run = subprocess.run(
+        ["ansible", "localhost", "-o", "-m", "shipyard.ec2_compose.cost_check", "-a",
+         json.dumps({"region": "sa-east-1", "instance_type": "t3.micro", "budget": 25, "on_unpriced": "fail"})],
+        cwd=ROOT, env={**os.environ, **sandbox.env}, capture_output=True, text=True, check=False)
+    assert run.returncode != 0
+    assert "region 'sa-east-1' has no prices" in run.stdout and "budget 0 to go on without the gate" in run.stdout
 
 
 def budget_module(sandbox, **args):

@@ -29,6 +29,17 @@ def host_address(sandbox):
     return {tag["Key"]: tag["Value"] for tag in instances[0]["Tags"]}["SandboxAddress"]
 
 
+def my_ip(sandbox):
+    with urllib.request.urlopen(sandbox.env["SHIPYARD_MY_IP_URL"], timeout=10) as response:
+        return response.read().decode().strip()
+
+
+def ssh_sources(sandbox):
+    groups = sandbox.ec2.describe_security_groups(Filters=[{"Name": "tag:Project", "Values": ["tasklist"]}])
+    return [r["CidrIp"] for group in groups["SecurityGroups"] for rule in group["IpPermissions"]
+            if rule.get("FromPort") == 22 for r in rule["IpRanges"]]
+
+
 @pytest.mark.parametrize("deploy_mode", ["configure", "user_data"])
 def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
     mode = ["-e", f"deploy_mode={deploy_mode}"]
@@ -43,6 +54,8 @@ def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
     assert status == 200 and isinstance(json.loads(tasks), list)
     assert post_task(address, "written by the test")[0] == 201
     assert f"page: http://{address}:80/" in first.output  # the summary says where the app is
+    # admin_cidrs unset: SSH is open to "my IP" only, the address the hosts see the controller at.
+    assert ssh_sources(sandbox) == [my_ip(sandbox) + "/32"]
 
     mark = sandbox.requests_mark()
     second = sandbox.playbook("site.yml", *mode)

@@ -39,7 +39,8 @@ BAD_INPUTS = [
     ({"free_tier_credits": -5}, "free_tier_credits"),
     ({"budget_alert_emails": ["not-an-address"]}, "budget_alert_emails"),
     ({"budget_alert_emails": ["me@example.com"], "monthly_budget": 0}, "budget_alert_emails"),
-    ({"instance_type": "x9.huge"}, "instance_type"),  # well formed, but the cost gate has no price for it
+    # "My IP" cannot be found (nothing answers there) while admin_cidrs is empty.
+    ({"my_ip_url": "http://127.0.0.1:9/"}, "my_ip_url"),
 ]
 
 

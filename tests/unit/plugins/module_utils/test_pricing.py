@@ -133,8 +133,8 @@ def test_overrides_replace_the_table_price():
 
 
 def test_over_budget_message_lists_the_line_items():
-    message = over_budget_message(estimate_planned("us-east-1", **DEFAULT_STACK), 5)
-    assert "12.84 USD" in message and "budget of 5 USD" in message
+    message = over_budget_message(estimate_planned("us-east-1", **DEFAULT_STACK), 5, "monthly_budget")
+    assert "12.84 USD" in message and "over monthly_budget (5 USD)" in message
     assert "instance t3.micro: 730 hour x 0.0104 = 7.59" in message
 
 
