@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "sandbox"))
-import engine  # noqa: E402 - sandbox/ holds scripts, not a package
+import engine
 
 
 def fake_commands(monkeypatch, network, ip_output=""):
