@@ -59,9 +59,33 @@ def test_configure_interrupted_completes_on_rerun_and_a_failing_health_check_sho
     print("re-run waited for the killed run's compose up:", waited)
 
     # The API answers, but not at this path: the health check fails after its retries.
-    run = sandbox.playbook("playbooks/configure.yml", "-e", "app_api_health_path=/api/missing", check=False)
+    missing = {"app_health_checks": [{"name": "api", "port": 8000, "path": "/api/missing"}]}
+    run = sandbox.playbook("playbooks/configure.yml", "-e", json.dumps(missing), check=False)
     assert run.rc != 0
     failure = run.output.split("PLAY RECAP")[0]
     assert "The app did not come up healthy" in failure
     assert "--- docker compose ps --all" in failure and "--- docker compose logs" in failure
     assert "tasklist-api-1" in failure  # the services' own state and log lines are shown
+
+
+def test_the_health_contract_is_the_users(sandbox):
+    """Checks of another shape than the default: an object's field, a status other than 200, text in a
+    body, one side only; a check whose JSON field is missing fails the run."""
+    sandbox.playbook("site.yml")
+    contract = [
+        {"name": "health", "port": 8000, "path": "/api/health", "json_query": "status"},
+        {"name": "version", "port": 8000, "path": "/api/version", "contains": "version", "from": ["controller"]},
+        {"name": "no-such-page", "port": 8000, "path": "/api/none", "status": 404, "from": ["host"]},
+    ]
+    run = sandbox.playbook("playbooks/configure.yml", "-e", json.dumps({"app_health_checks": contract}))
+    assert "ok: [tasklist-dev-web -> localhost] => (item=version from the controller)" in run.output
+    assert "(item=no-such-page from the host)" in run.output
+    assert "(item=no-such-page from the controller)" not in run.output
+    assert re.search(r"health: http://[0-9.]+:8000/api/health", run.output)  # the summary names each check
+
+    missing_field = [{"name": "health", "port": 8000, "path": "/api/health", "json_query": "database.latency",
+                      "from": ["host"]}]
+    failed = sandbox.playbook("playbooks/configure.yml", "-e", json.dumps({"app_health_checks": missing_field}),
+                              check=False)
+    assert failed.rc != 0 and "The app did not come up healthy" in failed.output
+
