@@ -87,11 +87,13 @@ options:
     description: How the messages name the budget, e.g. the variable the user sets it with.
     type: str
     default: budget
+    version_added: 0.4.0
   on_unpriced:
     description: What a stack that cannot be priced does to the gate; C(warn) lets the run through.
     type: str
     choices: [warn, fail]
     default: warn
+    version_added: 0.4.0
   live_prices:
     description: Ask the AWS Pricing API (GetProducts, in us-east-1) for the instance price.
     type: bool
