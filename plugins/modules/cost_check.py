@@ -275,7 +275,7 @@ def main():
             module.fail_json(msg=f"{error}; the cost gate ({name} {budget:g} USD) needs a price: set live_prices, "
                                  f"or {name} 0 to go on without the gate")
         gate = f"the cost gate ({name} {budget:g} USD) is skipped" if budget else "no cost gate"
-        module.warn(f"No estimate: {error}. {gate.capitalize()}: set live_prices to ask the AWS Pricing API"
+        module.warn(f"No estimate: {error}. {gate[0].upper() + gate[1:]}: set live_prices to ask the AWS Pricing API"
                     + (f", or {name} 0 to turn the gate off" if budget else ""))
         module.exit_json(changed=False, priced=False, over_budget=False, budget=budget, items=[], total=None,
                          adjusted_total=None, summary=f"no estimate ({gate}): {error}")
