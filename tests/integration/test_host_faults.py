@@ -79,8 +79,8 @@ def test_the_health_contract_is_the_users(sandbox):
     ]
     run = sandbox.playbook("playbooks/configure.yml", "-e", json.dumps({"app_health_checks": contract}))
     assert "ok: [tasklist-dev-web -> localhost] => (item=version from the controller)" in run.output
-    assert "(item=no-such-page from the host)" in run.output
-    assert "(item=no-such-page from the controller)" not in run.output
+    assert "ok: [tasklist-dev-web] => (item=no-such-page from the host)" in run.output
+    assert "ok: [tasklist-dev-web -> localhost] => (item=no-such-page from the controller)" not in run.output
     assert re.search(r"health: http://[0-9.]+:8000/api/health", run.output)  # the summary names each check
 
     missing_field = [{"name": "health", "port": 8000, "path": "/api/health", "json_query": "database.latency",
