@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import processes
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "tasklist"
 REPO_NAME = "tasklist.git"
@@ -44,12 +46,12 @@ def publish(state_dir):
 
 
 def running_pid(state_dir):
+    """The git daemon of this sandbox, if its PID file names one that still runs."""
     try:
         pid = int((Path(state_dir) / "git-daemon.pid").read_text())
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+    except (FileNotFoundError, ValueError):
         return None
-    return pid
+    return pid if processes.runs(pid, "git", f"--base-path={Path(state_dir) / 'git'}") else None
 
 
 def listening(address, port):
@@ -81,6 +83,6 @@ def start(state_dir, port, address):
 def stop(state_dir):
     pid = running_pid(state_dir)
     if pid:
-        os.kill(pid, signal.SIGTERM)
+        os.killpg(pid, signal.SIGTERM)  # its own session (start_new_session): git and its git-daemon child
     (Path(state_dir) / "git-daemon.pid").unlink(missing_ok=True)
     return pid

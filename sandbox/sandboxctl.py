@@ -33,6 +33,7 @@ import backer
 import engine
 import git_server
 import images
+import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SANDBOX_DIR", ROOT / ".sandbox")).resolve()
@@ -86,16 +87,12 @@ def ping():
 
 
 def is_ours(identity):
-    return bool(identity) and identity.get("state_dir") == str(STATE.resolve())
+    return bool(identity) and identity.get("state_dir") == str(STATE)
 
 
 def is_emulator(pid):
     """True when pid is alive and is this sandbox's launcher (a stale PID file may name another process)."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return b"moto_launcher.py" in b" ".join(command) and str(STATE).encode() in command
+    return processes.runs(pid, "moto_launcher.py", str(STATE))
 
 
 def running_pid():
@@ -107,15 +104,14 @@ def running_pid():
             return pid
     except (FileNotFoundError, ValueError):
         pass
-    found = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and is_emulator(entry.name)]
-    return min(found) if found else None
+    found = processes.find("moto_launcher.py", str(STATE))
+    return found[0] if found else None
 
 
-def wait_until_it_answers(proc_or_pid, deadline):
+def wait_until_it_answers(pid, deadline):
+    """True once the emulator answers as this sandbox's; False if it dies or the deadline passes."""
     while not is_ours(ping()):
-        gone = proc_or_pid.poll() is not None if isinstance(proc_or_pid, subprocess.Popen) \
-            else not is_emulator(proc_or_pid)
-        if gone or time.monotonic() > deadline:
+        if not is_emulator(pid) or time.monotonic() > deadline:
             return False
         time.sleep(0.3)
     return True
@@ -164,7 +160,7 @@ def up():
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
     PID_FILE.write_text(str(proc.pid))
-    if not wait_until_it_answers(proc, time.monotonic() + 90):
+    if not wait_until_it_answers(proc.pid, time.monotonic() + 90):
         print(f"the emulator did not start; see {STATE / 'emulator.log'}", file=sys.stderr)
         stop_process(proc.pid)  # only the one started here
         PID_FILE.unlink(missing_ok=True)

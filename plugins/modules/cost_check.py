@@ -226,6 +226,22 @@ def deployed_usage(module, region):
     return [use for resource in found if carries(resource, select) for use in resource["usage"]]
 
 
+def exit_unpriced(module, error, budget):
+    """No price for the stack: warn and let the run through, or fail with on_unpriced=fail."""
+    name = module.params["budget_name"]
+    if budget and module.params["on_unpriced"] == "fail":
+        module.fail_json(msg=f"{error}; the cost gate ({name} {budget:g} USD) needs a price: set live_prices, "
+                             f"or {name} 0 to go on without the gate")
+    if budget:
+        gate = f"The cost gate ({name} {budget:g} USD) is skipped"
+        advice = f"set live_prices to ask the AWS Pricing API, or {name} 0 to turn the gate off"
+    else:
+        gate, advice = "No cost gate", "set live_prices to ask the AWS Pricing API"
+    module.warn(f"No estimate: {error}. {gate}: {advice}")
+    module.exit_json(changed=False, priced=False, over_budget=False, budget=budget, items=[], total=None,
+                     adjusted_total=None, summary=f"no estimate ({gate}): {error}")
+
+
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
@@ -270,15 +286,7 @@ def main():
         result = estimate(region, usage, free_tier=params["free_tier"], credits=params["free_tier_credits"],
                           overrides=overrides, price_source="live" if overrides else "table")
     except UnpricedError as error:
-        name = params["budget_name"]
-        if budget and params["on_unpriced"] == "fail":
-            module.fail_json(msg=f"{error}; the cost gate ({name} {budget:g} USD) needs a price: set live_prices, "
-                                 f"or {name} 0 to go on without the gate")
-        gate = f"the cost gate ({name} {budget:g} USD) is skipped" if budget else "no cost gate"
-        module.warn(f"No estimate: {error}. {gate[0].upper() + gate[1:]}: set live_prices to ask the AWS Pricing API"
-                    + (f", or {name} 0 to turn the gate off" if budget else ""))
-        module.exit_json(changed=False, priced=False, over_budget=False, budget=budget, items=[], total=None,
-                         adjusted_total=None, summary=f"no estimate ({gate}): {error}")
+        exit_unpriced(module, error, budget)
     except PricingError as error:
         module.fail_json(msg=str(error))
 
