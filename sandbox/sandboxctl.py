@@ -108,10 +108,10 @@ def running_pid():
     return found[0] if found else None
 
 
-def wait_until_it_answers(pid, deadline):
-    """True once the emulator answers as this sandbox's; False if it dies or the deadline passes."""
+def wait_until_it_answers(alive, deadline):
+    """True once the emulator answers as this sandbox's; False if alive() says it died, or at the deadline."""
     while not is_ours(ping()):
-        if not is_emulator(pid) or time.monotonic() > deadline:
+        if not alive() or time.monotonic() > deadline:
             return False
         time.sleep(0.3)
     return True
@@ -138,7 +138,7 @@ def up():
         app_repo = git_server.start(STATE, GIT_PORT, controller_address)
     (STATE / "env").write_text(env_exports(app_repo), encoding="utf-8")
     pid = running_pid()
-    if pid and wait_until_it_answers(pid, time.monotonic() + 90):
+    if pid and wait_until_it_answers(lambda: is_emulator(pid), time.monotonic() + 90):
         PID_FILE.write_text(str(pid))  # recovered after an interrupted `up`
         print(f"sandbox already up on {URL} (pid {pid})")
         return 0
@@ -160,7 +160,8 @@ def up():
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
     PID_FILE.write_text(str(proc.pid))
-    if not wait_until_it_answers(proc.pid, time.monotonic() + 90):
+    # Our own child: poll() it (for a moment after the start, /proc shows it with an empty command line).
+    if not wait_until_it_answers(lambda: proc.poll() is None, time.monotonic() + 90):
         print(f"the emulator did not start; see {STATE / 'emulator.log'}", file=sys.stderr)
         stop_process(proc.pid)  # only the one started here
         PID_FILE.unlink(missing_ok=True)
