@@ -188,7 +188,7 @@ def down():
 
 def reset():
     request = urllib.request.Request(f"{URL}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):
+    with urllib.request.urlopen(request, timeout=180):  # answers once the backer removed the hosts
         pass
     print("sandbox emptied")
     return 0

@@ -140,7 +140,9 @@ def sandbox_env():
 
 def reset_cloud(env):
     request = urllib.request.Request(f"{env['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
+    # The reset answers once the backer has removed the hosts: a host with a built app and its
+    # images took more than 10 s to remove on a loaded machine.
+    urllib.request.urlopen(request, timeout=180).close()
 
 
 @pytest.fixture
