@@ -6,8 +6,9 @@ What this adds to a plain ``moto_server``:
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
 * four fixes for moto bugs that break amazon.aws modules, and Budgets'
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
-* a request log (one JSON line per AWS API call: service, action, region, HTTP status) so tests and the
-  benchmark can count calls and tell read calls from writes;
+* a request log (one JSON line per AWS API call: service, action, region, HTTP status, and the tags
+  an EC2 create call asked for by resource type) so tests and the benchmark can count calls, tell read
+  calls from writes, and prove that every create carries the tags the IAM policy's conditions require;
 * with --backer, the backer (backer.py): a container for every running instance;
 * two endpoints of its own: ``GET /sandbox-api/ping`` (cheap liveness: the emulator's PID and state
   directory, so ``sandboxctl up`` recognises its own emulator) and ``GET /sandbox-api/checkip``
@@ -29,12 +30,15 @@ import threading
 import time
 from importlib import resources
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402 - sandbox/ is not a package
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
+# EC2's query protocol: TagSpecification.1.ResourceType=vpc, TagSpecification.1.Tag.1.Key=ManagedBy, ...
+TAG_SPECIFICATION = re.compile(r"TagSpecification\.(\d+)\.(ResourceType|Tag\.(\d+)\.(Key|Value))$")
 # Calls after which the backer must catch up before the caller gets its answer.
 INSTANCE_STATE_CHANGES = {"RunInstances", "StartInstances", "StopInstances", "TerminateInstances",
                           "POST /moto-api/reset"}
@@ -189,12 +193,29 @@ class RequestLog:
             action = found.group(1) if found else environ["REQUEST_METHOD"] + " " + environ["PATH_INFO"]
         if access_key == BACKER_ACCESS_KEY:
             return None
-        return {"service": service, "region": region, "action": action}
+        call = {"service": service, "region": region, "action": action}
+        tags = requested_tags(body.decode("utf-8", "replace")) if not target else {}
+        return dict(call, tags=tags) if tags else call
 
     def write(self, call):
         with self.lock:
             self.file.write(json.dumps(call) + "\n")
             self.file.flush()
+
+
+def requested_tags(body):
+    """{resource type: {key: value}} from an EC2 request's TagSpecification parameters."""
+    specs = {}
+    for name, value in parse_qsl(body):
+        found = TAG_SPECIFICATION.match(name)
+        if found:
+            spec = specs.setdefault(found.group(1), {"type": "", "tags": {}})
+            if found.group(2) == "ResourceType":
+                spec["type"] = value
+            else:
+                spec["tags"].setdefault(found.group(3), {})[found.group(4)] = value
+    return {spec["type"]: {tag.get("Key", ""): tag.get("Value", "") for tag in spec["tags"].values()}
+            for spec in specs.values()}
 
 
 def sync_safely(backer, region=None):

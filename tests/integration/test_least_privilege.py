@@ -2,9 +2,11 @@
 a user holding exactly that policy provisions, audits and tears down; without any one statement,
 the run that needs it fails with an access error.
 
-Emulator gaps, handled here and said in README: it does not evaluate conditions (a conditional
-statement would deny outright), so the user gets the policy without its conditional statements,
-which only narrow it; it checks Budgets calls by their API names where AWS uses ViewBudget /
+Emulator gaps, handled here and said in README: it evaluates neither conditions nor EC2 resource ARNs,
+so the user gets the policy's actions (each Allow statement with Resource "*" and no Condition); what
+the conditions allow is proven from the policy's text in tests/unit/policies, and here, from the
+emulator's log, that every create call asks for the identity tags those conditions require. It checks
+Budgets calls by their API names where AWS uses ViewBudget /
 ModifyBudget, so those two are expanded below; it has no Pricing API, so LivePrices is not provable
 here. The backer's own calls are denied while enforcement is on, so no host answers SSH: the runs
 stay on the controller (an inventory of localhost only, no database backup).
@@ -32,12 +34,36 @@ BUDGETS_API = {  # AWS's Service Authorization Reference: which API calls each B
 STATE_DEPENDENT = {"ec2:ReplaceRoute",  # a default route whose target changed
                    "ec2:DeleteVolume",  # a tagged volume left unattached
                    "pricing:GetProducts"}  # live_prices (no Pricing API in the emulator)
+# What each create call makes (AWS's Service Authorization Reference: its resource types that take the
+# request's tags); the parent resources it names are checked by aws:ResourceTag instead.
+CREATED_BY = {"CreateVpc": {"vpc"}, "CreateSubnet": {"subnet"}, "CreateInternetGateway": {"internet-gateway"},
+              "CreateRouteTable": {"route-table"}, "CreateSecurityGroup": {"security-group"},
+              "ImportKeyPair": {"key-pair"}, "AllocateAddress": {"elastic-ip"}, "CreateNatGateway": {"natgateway"},
+              "RunInstances": {"instance", "volume"}}
 PRODUCTION = {"private_subnet_enabled": True, "monthly_budget": 60, "budget_alert_emails": ["ops@example.com"]}
 AS_CONTROLLER_ONLY = ["--inventory", "localhost,", "-e", "backup_before_teardown=false"]
 
 
 def statements(without=None):
-    return [s for s in POLICY["Statement"] if "Condition" not in s and s["Sid"] != without]
+    """The Allow statements as the emulator can hold them: every resource, no condition. Without a
+    statement, its actions go from every statement: statements that share an action differ only in
+    resources and conditions, which the emulator cannot tell apart."""
+    allow = [s for s in POLICY["Statement"] if s["Effect"] == "Allow"]
+    dropped = {a for s in allow if s["Sid"] == without for a in s["Action"]}
+    kept = [{"Sid": s["Sid"], "Effect": "Allow", "Action": [a for a in s["Action"] if a not in dropped],
+             "Resource": "*"} for s in allow]
+    return [s for s in kept if s["Action"]]
+
+
+def conditioned_on_request_tags():
+    """{create action: resource types} whose statement requires aws:RequestTag/ManagedBy."""
+    wanted = {}
+    for s in POLICY["Statement"]:
+        if "aws:RequestTag/ManagedBy" in s.get("Condition", {}).get("StringEquals", {}):
+            types = {arn.split(":")[-1].split("/")[0] for arn in s["Resource"]}
+            for action in s["Action"]:
+                wanted.setdefault(action.split(":", 1)[1], set()).update(types)
+    return wanted
 
 
 def emulator_actions(statement):
@@ -90,28 +116,41 @@ def test_the_policy_is_enough_and_every_action_is_used(sandbox, operator):
     set_enforcement(sandbox, on=False)  # the checks below use the sandbox's own keys
     assert sandbox.tagged() == {}
 
-    called = {f"{r['service']}:{r['action']}" for r in sandbox.requests_since(mark)}
+    requests = sandbox.requests_since(mark)
+    called = {f"{r['service']}:{r['action']}" for r in requests}
     allowed = {action for s in statements() for action in emulator_actions(s)}
     budgets_api = {f"budgets:{call}" for calls in BUDGETS_API.values() for call in calls}
     unused = allowed - called - STATE_DEPENDENT - budgets_api
     assert unused == set(), f"allowed but never called: {sorted(unused)}"
     assert called - allowed == {"sts:GetCallerIdentity"}  # needs no permission on AWS either
-    size = sum(len(s["Action"]) for s in POLICY["Statement"] if s["Effect"] == "Allow")
-    print(f"policy: {size} actions in {len(statements())} unconditional statements; "
-          f"{len(called)} distinct calls made")
+    # On AWS a create call is allowed only when it asks for ManagedBy on each new resource the statement
+    # names (the instance and its volumes, the VPC, ...): every create the roles made did.
+    untagged = []
+    for request in requests:
+        for resource_type in conditioned_on_request_tags().get(request["action"], ()):
+            if resource_type in CREATED_BY.get(request["action"], ()) and \
+                    request.get("tags", {}).get(resource_type, {}).get("ManagedBy") != "shipyard.ec2_compose":
+                untagged.append((request["action"], resource_type))
+    assert untagged == []
+    creates = [r["action"] for r in requests if r["action"] in CREATED_BY]
+    assert set(creates) == set(CREATED_BY), "a create call the policy conditions was never made"
+    size = len({a for s in statements() for a in s["Action"]})
+    print(f"policy: {size} actions in {len(POLICY['Statement'])} statements; {len(called)} distinct calls made; "
+          f"{len(creates)} create calls, each asking for ManagedBy")
 
 
 PROVISION = "playbooks/provision.yml"
 DENIAL_MATRIX = {  # statement -> the runs that need it, in order
     "ReadEc2": [(PROVISION, {})],
     "AuditWhatBills": [("playbooks/audit.yml", {})],
-    "Network": [(PROVISION, {})],
-    "NatGatewayOfTheProductionLayout": [(PROVISION, PRODUCTION)],
-    "Firewall": [(PROVISION, {})],
-    "Instance": [(PROVISION, {})],
-    # The emulator lets tags ride on the create calls without ec2:CreateTags (AWS does not):
-    # a change of tags on existing resources needs the statement there too.
-    "Tags": [(PROVISION, {}), (PROVISION, {"extra_tags": {"Team": "web"}})],
+    "CreateOnlyWithTheIdentityTags": [(PROVISION, {})],
+    "CreateInsideTheVpcOnlyWithTheIdentityTags": [(PROVISION, {})],
+    "LaunchOnlyWithTheIdentityTags": [(PROVISION, {})],
+    "LaunchFromPublicImages": [(PROVISION, {})],
+    # The emulator lets tags ride on the create calls without ec2:CreateTags (AWS does not): a change
+    # of tags on existing resources needs the statement there too.
+    "TagOnlyOnCreate": [(PROVISION, {}), (PROVISION, {"extra_tags": {"Team": "web"}})],
+    "ChangeOnlyWhatThisCollectionManages": [(PROVISION, {})],
     "BudgetAlert": [(PROVISION, PRODUCTION)],
 }
 
@@ -131,6 +170,6 @@ def test_without_one_statement_its_run_is_denied(sandbox, operator, sid):
     assert run.rc != 0, f"every run passed without statement {sid}"
     # The emulator's log: the call refused (HTTP 403) is one that the missing statement allows.
     refused = {f"{r['service']}:{r['action']}" for r in sandbox.requests_since(mark) if r["status"] == 403}
-    statement = next(s for s in statements() if s["Sid"] == sid)
+    statement = next(s for s in POLICY["Statement"] if s["Sid"] == sid)
     assert refused and refused <= set(emulator_actions(statement)), (refused, run.output[-3000:])
     print(f"without {sid}: {playbook} fails, refused {sorted(refused)}")
