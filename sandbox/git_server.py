@@ -1,7 +1,8 @@
 """Serve the example app to the sandbox's instances over git://, as a real network clone.
 
-``publish`` makes <state>/git/tasklist.git from examples/tasklist: tag v1.0.0 (VERSION 1.0.0) and
-tag v1.1.0 (the tree as it is, VERSION 1.1.0), so that a redeploy to another version can be tested.
+``publish`` makes a bare repository <state>/git/<name>.git of each app under examples/: the Task List
+with tag v1.0.0 (VERSION 1.0.0) and tag v1.1.0 (the tree as it is, VERSION 1.1.0), so that a redeploy
+to another version can be tested; the Guestbook with its tree as it is, tagged after its VERSION.
 ``start`` runs ``git daemon`` on the Docker bridge's address (where the containers reach
 this machine, and only they), its PID kept in <state>/git-daemon.pid.
 """
@@ -19,25 +20,32 @@ from pathlib import Path
 import processes
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "tasklist"
-REPO_NAME = "tasklist.git"
-VERSIONS = ("1.0.0", "1.1.0")  # the last one is the tree as it is
+EXAMPLES = ROOT / "examples"
+# example -> the versions published, one commit and tag each; the last one is the tree as it is
+VERSIONS = {"tasklist": ("1.0.0", "1.1.0"), "guestbook": (None,)}  # None: the tree's own VERSION
+REPO_NAME = "tasklist.git"  # what the sandbox's environment deploys (SHIPYARD_APP_REPO)
 
 
 def publish(state_dir):
+    for example, versions in VERSIONS.items():
+        publish_one(EXAMPLES / example, versions, Path(state_dir) / "git" / f"{example}.git")
+
+
+def publish_one(source, versions, target):
     git_env = {**os.environ, "GIT_AUTHOR_NAME": "shipyard sandbox", "GIT_AUTHOR_EMAIL": "sandbox@localhost",
                "GIT_COMMITTER_NAME": "shipyard sandbox", "GIT_COMMITTER_EMAIL": "sandbox@localhost"}
-    target = Path(state_dir) / "git" / REPO_NAME
     with tempfile.TemporaryDirectory(prefix="sandbox-app-") as work:
         def git(*args):
             subprocess.run(["git", "-C", work, *args], check=True, capture_output=True, env=git_env)
 
         git("init", "--quiet", "--initial-branch", "main")
-        for version in VERSIONS:
-            shutil.copytree(EXAMPLE, work, dirs_exist_ok=True)
-            (Path(work) / "VERSION").write_text(version + "\n", encoding="utf-8")
+        for wanted in versions:
+            shutil.copytree(source, work, dirs_exist_ok=True)
+            if wanted:
+                (Path(work) / "VERSION").write_text(wanted + "\n", encoding="utf-8")
+            version = (Path(work) / "VERSION").read_text(encoding="utf-8").strip()
             git("add", "--all")
-            git("commit", "--quiet", "--allow-empty", "--message", f"Task List {version}")
+            git("commit", "--quiet", "--allow-empty", "--message", f"{source.name} {version}")
             git("tag", f"v{version}")
         shutil.rmtree(target, ignore_errors=True)
         target.parent.mkdir(parents=True, exist_ok=True)
