@@ -2,7 +2,9 @@
 
 ``publish`` makes a bare repository <state>/git/<name>.git of each app under examples/: the Task List
 with tag v1.0.0 (VERSION 1.0.0) and tag v1.1.0 (the tree as it is, VERSION 1.1.0), so that a redeploy
-to another version can be tested; the Guestbook with its tree as it is, tagged after its VERSION.
+to another version can be tested, and tag v1.2.0-broken on branch "broken" (its API exits at start),
+so that a failed deploy and its rollback can be; the Guestbook with its tree as it is, tagged after
+its VERSION.
 ``start`` runs ``git daemon`` on the Docker bridge's address (where the containers reach
 this machine, and only they), its PID kept in <state>/git-daemon.pid.
 """
@@ -26,12 +28,17 @@ VERSIONS = {"tasklist": ("1.0.0", "1.1.0"), "guestbook": (None,)}  # None: the t
 REPO_NAME = "tasklist.git"  # what the sandbox's environment deploys (SHIPYARD_APP_REPO)
 
 
+# example -> (the file a broken version breaks, the version it gets); on a branch of its own
+BROKEN = {"tasklist": ("api/app.py", "1.2.0-broken")}
+
+
 def publish(state_dir):
     for example, versions in VERSIONS.items():
-        publish_one(EXAMPLES / example, versions, Path(state_dir) / "git" / f"{example}.git")
+        publish_one(EXAMPLES / example, versions, Path(state_dir) / "git" / f"{example}.git",
+                    BROKEN.get(example))
 
 
-def publish_one(source, versions, target):
+def publish_one(source, versions, target, broken=None):
     git_env = {**os.environ, "GIT_AUTHOR_NAME": "shipyard sandbox", "GIT_AUTHOR_EMAIL": "sandbox@localhost",
                "GIT_COMMITTER_NAME": "shipyard sandbox", "GIT_COMMITTER_EMAIL": "sandbox@localhost"}
     with tempfile.TemporaryDirectory(prefix="sandbox-app-") as work:
@@ -47,6 +54,16 @@ def publish_one(source, versions, target):
             git("add", "--all")
             git("commit", "--quiet", "--allow-empty", "--message", f"{source.name} {version}")
             git("tag", f"v{version}")
+        if broken:
+            path, version = broken
+            git("checkout", "--quiet", "-b", "broken")
+            program = Path(work) / path
+            program.write_text('raise SystemExit("broken on purpose")\n' + program.read_text(encoding="utf-8"),
+                               encoding="utf-8")
+            (Path(work) / "VERSION").write_text(version + "\n", encoding="utf-8")
+            git("commit", "--quiet", "--all", "--message", f"{source.name} {version}")
+            git("tag", f"v{version}")
+            git("checkout", "--quiet", "main")
         shutil.rmtree(target, ignore_errors=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "clone", "--quiet", "--bare", work, str(target)], check=True, capture_output=True)
