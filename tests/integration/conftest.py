@@ -100,6 +100,15 @@ class Sandbox:
     def mutating_since(self, mark):
         return [r["action"] for r in self.requests_since(mark) if MUTATING.match(r["action"])]
 
+    def host_address(self, project="tasklist"):
+        """The address of the project's one running instance (its container), as the backer tagged it."""
+        reservations = self.ec2.describe_instances(
+            Filters=[{"Name": "tag:Project", "Values": [project]},
+                     {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]
+        instances = [instance for reservation in reservations for instance in reservation["Instances"]]
+        assert len(instances) == 1
+        return {tag["Key"]: tag["Value"] for tag in instances[0]["Tags"]}["SandboxAddress"]
+
     def tagged(self, environment="dev"):
         """{resource type: [ids]} of everything carrying the identity tags, by plain boto3 calls."""
         filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in dict(IDENTITY, Environment=environment).items()]

@@ -7,7 +7,6 @@ import threading
 import time
 import urllib.request
 
-from test_site import host_address
 
 QUICK = ["-e", "app_health_timeout=90"]  # the broken version never gets healthy: fail in 90 s, not 600
 
@@ -64,7 +63,7 @@ def redeploy(sandbox, address, app_version, check=True):
 
 def test_a_failed_deploy_rolls_back_to_the_last_healthy_version(sandbox):
     sandbox.playbook("site.yml", "-e", "app_version=v1.0.0", *QUICK)
-    address = host_address(sandbox)
+    address = sandbox.host_address()
     assert version(address) == "1.0.0"
 
     _good, good = redeploy(sandbox, address, "v1.1.0")

@@ -20,15 +20,6 @@ def post_task(address, title):
         return response.status, json.loads(response.read())
 
 
-def host_address(sandbox):
-    reservations = sandbox.ec2.describe_instances(
-        Filters=[{"Name": "tag:Project", "Values": ["tasklist"]},
-                 {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]
-    instances = [instance for reservation in reservations for instance in reservation["Instances"]]
-    assert len(instances) == 1
-    return {tag["Key"]: tag["Value"] for tag in instances[0]["Tags"]}["SandboxAddress"]
-
-
 def my_ip(sandbox):
     with urllib.request.urlopen(sandbox.env["SHIPYARD_MY_IP_URL"], timeout=10) as response:
         return response.read().decode().strip()
@@ -44,7 +35,7 @@ def ssh_sources(sandbox):
 def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
     mode = ["-e", f"deploy_mode={deploy_mode}"]
     first = sandbox.playbook("site.yml", *mode)
-    address = host_address(sandbox)
+    address = sandbox.host_address()
     assert len(sandbox.containers()) == 1
 
     # From the controller, over the container's address, as a user's browser would.

@@ -30,15 +30,6 @@ def call(url, body=None):
         return response.status, response.read().decode()
 
 
-def guestbook_address(sandbox):
-    reservations = sandbox.ec2.describe_instances(
-        Filters=[{"Name": "tag:Project", "Values": ["guestbook"]},
-                 {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"]
-    instances = [instance for reservation in reservations for instance in reservation["Instances"]]
-    assert len(instances) == 1
-    return {tag["Key"]: tag["Value"] for tag in instances[0]["Tags"]}["SandboxAddress"]
-
-
 def guestbook_resources(sandbox):
     filters = [{"Name": "tag:Project", "Values": ["guestbook"]}]
     live = [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
@@ -49,7 +40,7 @@ def guestbook_resources(sandbox):
 
 def test_the_guestbook_deploys_backs_up_and_tears_down_by_variables_alone(sandbox):
     site = sandbox.playbook("site.yml", *guestbook_vars(sandbox), extra_env=AS_GUESTBOOK)
-    address = guestbook_address(sandbox)
+    address = sandbox.host_address("guestbook")
     assert f"health: http://{address}:8080/healthz" in site.output  # the summary prints the user's checks
 
     status, page = call(f"http://{address}:8080/")
