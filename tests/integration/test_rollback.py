@@ -7,7 +7,6 @@ import threading
 import time
 import urllib.request
 
-
 QUICK = ["-e", "app_health_timeout=90"]  # the broken version never gets healthy: fail in 90 s, not 600
 
 
