@@ -1,6 +1,8 @@
 """The collection as users get it: the built tarball, and the plugin docs."""
 
+import os
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -35,3 +37,19 @@ def test_ansible_doc_renders(kind, name):
     out = subprocess.run(["ansible-doc", "-t", kind, f"shipyard.ec2_compose.{name}"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     assert f"shipyard.ec2_compose.{name}" in out and "EXAMPLES" in out
+
+
+def test_galaxy_importer_accepts_the_tarball(tmp_path):
+    """The check Galaxy runs on every upload; its ansible-test step needs a container runtime, and
+    `make sanity` runs ansible-test already."""
+    subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path)], cwd=ROOT,
+                   check=True, capture_output=True)
+    config = tmp_path / "galaxy-importer.cfg"
+    config.write_text("[galaxy-importer]\nRUN_ANSIBLE_TEST = False\nRUN_ANSIBLE_LINT = True\n")
+    tarball = next(tmp_path.glob("shipyard-ec2_compose-*.tar.gz"))
+    run = subprocess.run([sys.executable, "-m", "galaxy_importer.main", str(tarball)], cwd=tmp_path, check=False,
+                         env={**os.environ, "GALAXY_IMPORTER_CONFIG": str(config)},
+                         capture_output=True, text=True, timeout=900)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0 and "Importer processing completed successfully" in output, output[-3000:]
+    assert [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line] == []
