@@ -37,14 +37,17 @@ class Prober(threading.Thread):
         self.done.set()
         self.join(timeout=10)
         failed = [ok for _t, ok in self.results].count(False)
-        longest, start = 0.0, None
-        for moment, ok in self.results:
-            if not ok and start is None:
-                start = moment
-            if ok and start is not None:
-                longest, start = max(longest, moment - start), None
-        return {"probes": len(self.results), "failed": failed, "longest_outage_s": round(longest, 1),
-                "serving_at_the_end": bool(self.results) and self.results[-1][1]}
+        # Down from a failed probe to the next probe: summed, and the longest unbroken stretch.
+        down, longest, start = 0.0, 0.0, None
+        for (moment, ok), (after, _next_ok) in zip(self.results, self.results[1:], strict=False):
+            if not ok:
+                down += after - moment
+                start = moment if start is None else start
+                longest = max(longest, after - start)
+            else:
+                start = None
+        return {"probes": len(self.results), "failed": failed, "down_s": round(down, 1),
+                "longest_outage_s": round(longest, 1), "serving_at_the_end": bool(self.results) and self.results[-1][1]}
 
 
 def version(address):

@@ -58,3 +58,11 @@ def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
     sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev")
     assert sandbox.tagged() == {}
     assert sandbox.containers() == []
+
+
+def test_configure_with_no_host_says_which_tags_and_inventory_it_used(sandbox):
+    run = sandbox.playbook("playbooks/configure.yml", check=False)
+    said = " ".join(run.output.split())
+    assert run.rc != 0
+    assert "No host to configure" in said and "Project=tasklist, Environment=dev" in said
+    assert f"the inventory {sandbox.env['ANSIBLE_INVENTORY']} found no running instance" in said

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROLES = sorted(path.name for path in (Path(__file__).resolve().parents[3] / "roles").iterdir() if path.is_dir())
 ROOT = Path(__file__).resolve().parents[3] / "roles"
+ROLES = sorted(path.name for path in ROOT.iterdir() if path.is_dir())
 
 
 def entry_points(role):
