@@ -54,7 +54,7 @@ def main():
         rows = [
             timed("provision (to SSH answering)", ["ansible-playbook", "playbooks/provision.yml", *key]),
             timed("configure (fresh host)", ["ansible-playbook", "playbooks/configure.yml", *key]),
-            timed("site.yml re-run (no-op)", ["ansible-playbook", "site.yml", *key]),
+            timed("site.yml re-run (no-op)", ["ansible-playbook", "playbooks/site.yml", *key]),
             timed("teardown", ["ansible-playbook", "playbooks/teardown.yml", "-e", "teardown_confirm=dev", *key]),
         ]
     rows.append(seed_baseline())

@@ -25,7 +25,8 @@ def test_build_ships_the_collection_and_nothing_of_the_workshop(tmp_path):
                    "roles/network/tasks/main.yml", "roles/teardown/meta/argument_specs.yml",
                    "plugins/modules/tagged_resources_info.py", "plugins/module_utils/tagging.py",
                    "plugins/modules/cost_check.py", "plugins/module_utils/pricing.py", "playbooks/audit.yml",
-                   "inventory/aws_ec2.yml", "group_vars/all.yml", "site.yml"):
+                   "inventory/aws_ec2.yml", "inventory/group_vars/all.yml", "playbooks/site.yml",
+                   "roles/app/defaults/main.yml"):
         assert wanted in names, wanted
     for unwanted in (".venv", ".sandbox", ".collections", "sandbox", "molecule", "tests/integration", "benchmarks"):
         assert not any(name == unwanted or name.startswith(unwanted + "/") for name in names), unwanted

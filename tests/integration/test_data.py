@@ -27,7 +27,7 @@ def add_task(address, title):
 
 
 def test_teardown_backs_up_and_site_restores_the_rows(sandbox):
-    address = app_address(sandbox.playbook("site.yml"))
+    address = app_address(sandbox.playbook("playbooks/site.yml"))
     titles = [f"kept across teardown {n}" for n in range(3)]
     for title in titles:
         add_task(address, title)
@@ -43,7 +43,7 @@ def test_teardown_backs_up_and_site_restores_the_rows(sandbox):
     assert all(title in dump.read_text() for title in titles)
     assert sandbox.tagged() == {}
 
-    run = sandbox.playbook("site.yml", "-e", f"restore_from={dump}")
+    run = sandbox.playbook("playbooks/site.yml", "-e", f"restore_from={dump}")
     address = app_address(run)
     restored = [title for title in tasks_at(address) if title in titles]
     assert sorted(restored) == titles  # every row, once

@@ -30,7 +30,7 @@ def address_of(instance):
 
 
 def test_app_and_its_data_come_back_after_stop_and_start(sandbox):
-    sandbox.playbook("site.yml")
+    sandbox.playbook("playbooks/site.yml")
     instance = instance_of(sandbox)
     address = address_of(instance)
     request = urllib.request.Request(f"http://{address}:8000/api/tasks", method="POST",

@@ -64,7 +64,7 @@ def redeploy(sandbox, address, app_version, check=True):
 
 
 def test_a_failed_deploy_rolls_back_to_the_last_healthy_version(sandbox):
-    sandbox.playbook("site.yml", "-e", "app_version=v1.0.0", *QUICK)
+    sandbox.playbook("playbooks/site.yml", "-e", "app_version=v1.0.0", *QUICK)
     address = sandbox.host_address()
     assert version(address) == "1.0.0"
 

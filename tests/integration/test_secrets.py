@@ -35,7 +35,8 @@ def test_no_secret_in_verbose_output_or_log(sandbox):
     assert password not in vars_file.read_text()
     log = sandbox.tmp_path / "ansible.log"
 
-    run = sandbox.playbook("site.yml", "-vvv", "-e", f"@{vars_file}", "--vault-password-file", str(vault_password),
+    run = sandbox.playbook("playbooks/site.yml", "-vvv", "-e", f"@{vars_file}",
+                           "--vault-password-file", str(vault_password),
                            extra_env={"ANSIBLE_LOG_PATH": str(log)})
 
     key_file = sandbox.tmp_path / "ssh" / "dev"

@@ -34,7 +34,7 @@ def ssh_sources(sandbox):
 @pytest.mark.parametrize("deploy_mode", ["configure", "user_data"])
 def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
     mode = ["-e", f"deploy_mode={deploy_mode}"]
-    first = sandbox.playbook("site.yml", *mode)
+    first = sandbox.playbook("playbooks/site.yml", *mode)
     address = sandbox.host_address()
     assert len(sandbox.containers()) == 1
 
@@ -49,7 +49,7 @@ def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
     assert ssh_sources(sandbox) == [my_ip(sandbox) + "/32"]
 
     mark = sandbox.requests_mark()
-    second = sandbox.playbook("site.yml", *mode)
+    second = sandbox.playbook("playbooks/site.yml", *mode)
     assert second.recap("localhost")["changed"] == 0
     assert second.recap("tasklist-dev-web")["changed"] == 0
     assert sandbox.mutating_since(mark) == []

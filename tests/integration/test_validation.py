@@ -64,7 +64,7 @@ BAD_HOST_INPUTS = [
                          ids=[json.dumps(case[0]) for case in BAD_HOST_INPUTS])
 def test_bad_host_input_fails_before_any_aws_call(sandbox, extra_vars, variable):
     mark = sandbox.requests_mark()
-    run = sandbox.playbook("site.yml", "-e", json.dumps(extra_vars), check=False)
+    run = sandbox.playbook("playbooks/site.yml", "-e", json.dumps(extra_vars), check=False)
     assert run.rc != 0
     assert variable in run.output.split("PLAY RECAP")[0].split("fatal:")[-1], run.output[-3000:]
     assert [r["action"] for r in sandbox.requests_since(mark)] in ([], ["DescribeInstances"])

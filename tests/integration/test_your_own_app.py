@@ -39,7 +39,7 @@ def guestbook_resources(sandbox):
 
 
 def test_the_guestbook_deploys_backs_up_and_tears_down_by_variables_alone(sandbox):
-    site = sandbox.playbook("site.yml", *guestbook_vars(sandbox), extra_env=AS_GUESTBOOK)
+    site = sandbox.playbook("playbooks/site.yml", *guestbook_vars(sandbox), extra_env=AS_GUESTBOOK)
     address = sandbox.host_address("guestbook")
     assert f"health: http://{address}:8080/healthz" in site.output  # the summary prints the user's checks
 
