@@ -1,7 +1,7 @@
 #!/bin/sh
 # The store: PostgreSQL whose superuser is STORE_USER, with the database STORE_DATABASE.
 set -eu
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+bin=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d | sort -V | tail -n 1)
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   printf '%s' "$STORE_PASSWORD" > /tmp/store-password
   "$bin/initdb" -D "$PGDATA" -U "$STORE_USER" --pwfile=/tmp/store-password \
