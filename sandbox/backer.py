@@ -7,6 +7,7 @@ instance's user data once (output in /var/log/cloud-init-output.log, then
 /var/lib/cloud/instance/boot-finished). The container's address is written back on the instance
 as the tag ``SandboxAddress``, which inventory/sandbox.aws_ec2.yml turns into ``ansible_host``.
 Stopped instances stop their container; terminated ones (or ones gone after a reset) lose it.
+An instance is "pending" until its container has booted, then "running" (``on_booted``).
 
 It runs inside the emulator's process (see moto_launcher.py): a sync after every call that starts,
 stops or terminates instances, before the call answers, and a periodic sync for everything else.
@@ -69,8 +70,9 @@ def suite_for(image_name):
 
 
 class Backer:
-    def __init__(self, endpoint, state_dir):
+    def __init__(self, endpoint, state_dir, on_booted=None):
         self.endpoint = endpoint
+        self.on_booted = on_booted or (lambda region, instance_id: None)
         self.registry_path = Path(state_dir) / "containers.json"
         self.label = f"shipyard.sandbox={Path(state_dir).resolve()}"
         self.lock = threading.Lock()
@@ -122,16 +124,20 @@ class Backer:
                 try:
                     if state in ("pending", "running") and not known:
                         self.boot(region_name, instance)
+                        self.on_booted(region_name, instance_id)
                     elif state in ("pending", "running") and known["state"] == "stopped":
                         self.docker("start", known["id"])
                         known["state"] = "running"
                         self.tag_address(region_name, instance_id, known["id"])
+                        self.on_booted(region_name, instance_id)
+                    elif state == "pending" and known["state"] == "running" and known.get("address"):
+                        self.on_booted(region_name, instance_id)  # its container is up already
                     elif state in ("stopping", "stopped") and known and known["state"] == "running":
                         self.docker("stop", known["id"])
                         known["state"] = "stopped"
                     elif state in ("shutting-down", "terminated") and known:
                         self.remove(instance_id)
-                except (subprocess.CalledProcessError, OSError) as error:
+                except (subprocess.SubprocessError, OSError) as error:
                     self.log(f"{instance_id}: {error}")
             vanished = [instance_id for instance_id, known in self.containers.items()
                         if instance_id not in seen and (region is None or known.get("region") == region)]
@@ -152,6 +158,16 @@ class Backer:
         ).strip()
         self.containers[instance_id] = {"id": container, "state": "running", "region": region}
         self.save_registry()
+        try:
+            self.first_boot(ec2, instance, image_name, container)
+        except (subprocess.SubprocessError, OSError):
+            self.remove(instance_id)  # half booted: the next sync boots it again
+            raise
+        self.log(f"{instance_id}: booted {container[:12]} from {image_name or instance['ImageId']}")
+
+    def first_boot(self, ec2, instance, image_name, container):
+        """What cloud-init does: the login user with the key pair's key, then the user data, once."""
+        instance_id = instance["InstanceId"]
         public_key = ""
         if instance.get("KeyName"):
             pairs = ec2.describe_key_pairs(KeyNames=[instance["KeyName"]], IncludePublicKey=True)["KeyPairs"]
@@ -163,8 +179,7 @@ class Backer:
         self.docker("exec", "-i", container, "bash", "-c", "cat > /var/lib/cloud/instance/user-data.txt",
                     stdin=base64.b64decode(encoded) if encoded else b"")
         self.docker("exec", "--detach", container, "bash", "-c", RUN_USER_DATA)
-        self.tag_address(region, instance_id, container)
-        self.log(f"{instance_id}: booted {container[:12]} from {image_name or instance['ImageId']}")
+        self.tag_address(ec2.meta.region_name, instance_id, container)
 
     def tag_address(self, region, instance_id, container):
         address = self.docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", container).strip()

@@ -6,6 +6,8 @@ What this adds to a plain ``moto_server``:
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
 * four fixes for moto bugs that break amazon.aws modules, and Budgets'
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
+* with the backer, instances that are "pending" until their container has booted, as on AWS an
+  instance is pending until it has booted (moto makes them "running" at once);
 * a request log (one JSON line per AWS API call: service, action, region, HTTP status, and the tags
   an EC2 create call asked for by resource type) so tests and the benchmark can count calls, tell read
   calls from writes, and prove that every create carries the tags the IAM policy's conditions require;
@@ -62,6 +64,35 @@ def write_ami_list(state_dir):
     path = state_dir / "amis.json"
     path.write_text(json.dumps(amis), encoding="utf-8")
     return path
+
+
+def hold_instances_pending():
+    """New and started instances stay "pending" until the backer booted their container, as on AWS
+    (moto answers "running" at once): so an interrupted launch leaves a pending instance, which the
+    inventory's running filter leaves out, never a running one without an address."""
+    from moto.ec2.models.instances import Instance, InstanceState
+
+    def pending_after(original):
+        def method(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            self._state = InstanceState("pending", 0)
+            return result
+
+        return method
+
+    Instance.__init__ = pending_after(Instance.__init__)
+    Instance.start = pending_after(Instance.start)
+
+
+def mark_running(region, instance_id):
+    """What the backer calls once an instance's container has booted: pending -> running."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.instances import InstanceState
+
+    instance = ec2_backends[DEFAULT_ACCOUNT_ID][region].get_instance(instance_id)
+    if instance.state == "pending":  # not if it was stopped or terminated meanwhile
+        instance._state = InstanceState("running", 16)
 
 
 def patch_moto():
@@ -248,7 +279,10 @@ def main():
     from werkzeug.serving import make_server
 
     patch_moto()
-    backer = Backer(f"http://127.0.0.1:{args.port}", args.state_dir) if args.backer else None
+    backer = None
+    if args.backer:
+        hold_instances_pending()
+        backer = Backer(f"http://127.0.0.1:{args.port}", args.state_dir, on_booted=mark_running)
     identity = {"pid": os.getpid(), "state_dir": str(args.state_dir.resolve()),
                 "controller_address": args.controller_address}
     app = RequestLog(DomainDispatcherApplication(create_backend_app), args.state_dir / "requests.log", backer,

@@ -27,11 +27,14 @@ def test_an_instance_is_a_container_from_launch_to_termination(sandbox, tmp_path
                                 Filters=[{"Name": "name", "Values": ["debian-13-amd64-*"]}])["Images"][0]
     mark = sandbox.requests_mark()
 
-    instance_id = ec2.run_instances(ImageId=image["ImageId"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
-                                    KeyName="backer-test", UserData=USER_DATA)["Instances"][0]["InstanceId"]
-    # Before RunInstances answered, the container existed and its address was on the instance.
-    tags = {t["Key"]: t["Value"] for t in ec2.describe_instances(InstanceIds=[instance_id])
-            ["Reservations"][0]["Instances"][0]["Tags"]}
+    launched = ec2.run_instances(ImageId=image["ImageId"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                 KeyName="backer-test", UserData=USER_DATA)["Instances"][0]
+    instance_id = launched["InstanceId"]
+    assert launched["State"]["Name"] == "pending"  # as on AWS: not running before it has booted
+    # Before RunInstances answered, the container existed, the instance was running, its address on it.
+    described = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    assert described["State"]["Name"] == "running"
+    tags = {t["Key"]: t["Value"] for t in described["Tags"]}
     address = tags["SandboxAddress"]
     (container,) = sandbox.containers()
     assert docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", container).stdout.strip() == address
@@ -51,7 +54,9 @@ def test_an_instance_is_a_container_from_launch_to_termination(sandbox, tmp_path
 
     ec2.stop_instances(InstanceIds=[instance_id])
     assert docker("inspect", "--format", "{{.State.Running}}", container).stdout.strip() == "false"
-    ec2.start_instances(InstanceIds=[instance_id])
+    assert ec2.start_instances(InstanceIds=[instance_id])["StartingInstances"][0]["CurrentState"]["Name"] == "pending"
+    assert ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["State"]["Name"] == \
+        "running"
     assert docker("inspect", "--format", "{{.State.Running}}", container).stdout.strip() == "true"
     # Once, like cloud-init: it ended well, and a restart did not run it again.
     assert docker("exec", container, "cat", "/var/lib/cloud/instance/user-data.rc").stdout.strip() == "0"
@@ -60,4 +65,5 @@ def test_an_instance_is_a_container_from_launch_to_termination(sandbox, tmp_path
     ec2.terminate_instances(InstanceIds=[instance_id])
     assert sandbox.containers() == []
     assert [r["action"] for r in sandbox.requests_since(mark)] == [
-        "RunInstances", "DescribeInstances", "StopInstances", "StartInstances", "TerminateInstances"]
+        "RunInstances", "DescribeInstances", "StopInstances", "StartInstances", "DescribeInstances",
+        "TerminateInstances"]
