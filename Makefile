@@ -14,12 +14,12 @@ DEMO_KEY := $(CURDIR)/.sandbox/ssh/demo
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
-setup: $(VENV)/.installed  ## create .venv with everything from requirements.txt
+setup: $(VENV)/.installed  ## create .venv: the development tools (requirements-dev.txt) at the versions of constraints.txt
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -r requirements.txt
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 sandbox-up: setup  ## start the sandbox (emulator, backer, Docker, images, git daemon); then: . .sandbox/env
@@ -42,9 +42,11 @@ demo-down:  ## tear the demo down: teardown.yml (every tagged resource, the cont
 
 test: lint unit integration test-hardening molecule sanity  ## everything CI runs
 
-lint: setup  ## ansible-lint (production profile) and ruff
+lint: setup  ## ansible-lint (production profile), ruff, the changelog fragments
 	ansible-lint
 	ruff check .
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 unit: setup  ## unit tests of the plugins
 	pytest tests/unit

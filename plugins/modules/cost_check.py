@@ -122,6 +122,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+region:
+  description: The region priced, as the AWS modules resolved it (the region option, else
+    AWS_REGION, AWS_DEFAULT_REGION or the profile's region).
+  returned: always
+  type: str
+  sample: eu-west-3
 items:
   description: Line items.
   returned: always
@@ -238,8 +244,8 @@ def exit_unpriced(module, error, budget):
     else:
         gate, advice = "No cost gate", "set live_prices to ask the AWS Pricing API"
     module.warn(f"No estimate: {error}. {gate}: {advice}")
-    module.exit_json(changed=False, priced=False, over_budget=False, budget=budget, items=[], total=None,
-                     adjusted_total=None, summary=f"no estimate ({gate}): {error}")
+    module.exit_json(changed=False, region=module.region, priced=False, over_budget=False, budget=budget, items=[],
+                     total=None, adjusted_total=None, summary=f"no estimate ({gate}): {error}")
 
 
 def main():
@@ -270,7 +276,8 @@ def main():
     params = module.params
     region = module.region
     if not region:
-        module.fail_json(msg="region must be set (the region option, AWS_REGION or a profile's region)")
+        module.fail_json(msg="No region: set the region option (the playbooks' aws_region), AWS_REGION, "
+                             "AWS_DEFAULT_REGION or a profile's region")
     budget = params["budget"] or 0
     if budget < 0:
         module.fail_json(msg=f"budget must be a number of USD >= 0 (0: no gate), got {budget}")

@@ -63,6 +63,12 @@ plan:
   returned: always
   type: list
   elements: dict
+region:
+  description: The region searched, as the AWS modules resolved it (the region option, else
+    AWS_REGION, AWS_DEFAULT_REGION or the profile's region).
+  returned: always
+  type: str
+  sample: us-east-1
 count:
   description: Number of resources found.
   returned: always
@@ -99,7 +105,7 @@ def main():
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg="Could not list the tagged resources")
     plan = [item for items in resources.values() for item in items]
-    module.exit_json(changed=False, resources=resources, plan=plan, count=len(plan))
+    module.exit_json(changed=False, region=module.region, resources=resources, plan=plan, count=len(plan))
 
 
 if __name__ == "__main__":

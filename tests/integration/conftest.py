@@ -69,6 +69,7 @@ class Sandbox:
         """Run ansible-playbook from the repo root; assert rc 0 unless check=False."""
         env = {**os.environ, **self.env, "SHIPYARD_ENVIRONMENT": environment, "ANSIBLE_NOCOLOR": "1",
                "ANSIBLE_FORCE_COLOR": "0", **(extra_env or {})}
+        env = {name: value for name, value in env.items() if value is not None}  # None in extra_env: unset
         command = ["ansible-playbook", playbook, "-e", f"ssh_key_path={self.tmp_path}/ssh/{environment}",
                    "-e", f"backup_dir={self.tmp_path}/backups", *args]
         proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
@@ -79,8 +80,9 @@ class Sandbox:
             assert run.rc == 0, f"{' '.join(command)} failed:\n{run.output[-6000:]}"
         return run
 
-    def command(self, *command, environment="dev"):
-        env = dict(os.environ, **self.env, SHIPYARD_ENVIRONMENT=environment)
+    def command(self, *command, environment="dev", extra_env=None):
+        env = {**os.environ, **self.env, "SHIPYARD_ENVIRONMENT": environment, **(extra_env or {})}
+        env = {name: value for name, value in env.items() if value is not None}  # None in extra_env: unset
         return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True)
 
     def containers(self):

@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-# Every module, and every filter (each documented by a .yml file of its name).
+# Every module, and every filter and test (each documented by a .yml file of its name).
 PLUGINS = sorted([("module", path.stem) for path in (ROOT / "plugins" / "modules").glob("*.py")]
-                 + [("filter", path.stem) for path in (ROOT / "plugins" / "filter").glob("*.yml")])
+                 + [("filter", path.stem) for path in (ROOT / "plugins" / "filter").glob("*.yml")]
+                 + [("test", path.stem) for path in (ROOT / "plugins" / "test").glob("*.yml")])
 
 
 def test_build_ships_the_collection_and_nothing_of_the_workshop(tmp_path):
@@ -54,3 +55,18 @@ def test_galaxy_importer_accepts_the_tarball(tmp_path):
     output = run.stdout + run.stderr
     assert run.returncode == 0 and "Importer processing completed successfully" in output, output[-3000:]
     assert [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line] == []
+
+
+def test_an_execution_environment_gets_the_run_time_packages_only(tmp_path):
+    """What ansible-builder would install for the collection: requirements.txt, no development tool."""
+    subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(tmp_path)], cwd=ROOT,
+                   check=True, capture_output=True)
+    tarball = next(tmp_path.glob("shipyard-ec2_compose-*.tar.gz"))
+    collections = tmp_path / "collections"
+    subprocess.run(["ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", str(collections),
+                    str(tarball)], cwd=tmp_path, check=True, capture_output=True)
+    introspected = subprocess.run(["ansible-builder", "introspect", "--sanitize", str(collections)], cwd=tmp_path,
+                                  check=True, capture_output=True, text=True).stdout
+    python = yaml.safe_load(introspected.split("\n", 1)[1])["python"]
+    names = sorted(line.split(">")[0].split("=")[0].strip() for line in python)
+    assert names == ["boto3", "botocore", "netaddr"]

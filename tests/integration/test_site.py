@@ -3,9 +3,14 @@ host (a container reached over SSH), a no-op second run, then teardown down to n
 deploy modes (configure over SSH, and user_data at first boot)."""
 
 import json
+import subprocess
 import urllib.request
+from pathlib import Path
 
 import pytest
+import yaml
+
+DOCKER_ROLE = Path(__file__).resolve().parents[2] / "roles" / "docker"
 
 
 def get(url):
@@ -31,12 +36,31 @@ def ssh_sources(sandbox):
             if rule.get("FromPort") == 22 for r in rule["IpRanges"]]
 
 
+def on_host(container, *command):
+    return subprocess.run(["docker", "exec", container, *command], capture_output=True, text=True, timeout=60,
+                          check=False).stdout
+
+
+def docker_role_choice(platform):
+    """What the docker role's table says a host of this platform gets: packages and daemon.json."""
+    table = yaml.safe_load((DOCKER_ROLE / "vars" / "main.yml").read_text())
+    defaults = yaml.safe_load((DOCKER_ROLE / "defaults" / "main.yml").read_text())
+    packages = table["docker_sources"]["distribution"][platform]["packages"] + table["docker_common_packages"]
+    return packages, defaults["docker_daemon_options"]
+
+
 @pytest.mark.parametrize("deploy_mode", ["configure", "user_data"])
 def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
     mode = ["-e", f"deploy_mode={deploy_mode}"]
     first = sandbox.playbook("playbooks/site.yml", *mode)
     address = sandbox.host_address()
     assert len(sandbox.containers()) == 1
+    # Both modes install what the docker role's one table names (the sandbox's hosts are Debian 13).
+    (container,) = sandbox.containers()
+    packages, daemon_options = docker_role_choice("Debian-13")
+    installed = on_host(container, "dpkg-query", "--show", "--showformat", "${Package} ${Status}\n", *packages)
+    assert sorted(installed.split("\n")[:-1]) == sorted(f"{name} install ok installed" for name in packages)
+    assert json.loads(on_host(container, "cat", "/etc/docker/daemon.json")) == daemon_options
 
     # From the controller, over the container's address, as a user's browser would.
     status, page = get(f"http://{address}/")

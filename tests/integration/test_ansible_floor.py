@@ -1,0 +1,59 @@
+"""requires_ansible is what we prove: the lowest ansible-core that meta/runtime.yml claims runs the
+collection's unit tests (not the sandbox's) and a provision --check against the sandbox, in a venv
+of its own (the collections of the `ansible` package, boto3 and the test tools at the versions of
+constraints.txt)."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOOR = re.fullmatch(r">=\s*([\d.]+)", yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+                     ["requires_ansible"]).group(1)
+VENV = ROOT / ".sandbox" / f"ansible-core-{FLOOR}"
+# What the unit tests import besides ansible-core; versions from constraints.txt.
+PACKAGES = ["boto3", "botocore", "netaddr", "pytest", "PyYAML", "parliament", "Jinja2"]
+
+
+def pinned(name):
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.lower().startswith(name.lower() + "=="):
+            return line
+    return name
+
+
+@pytest.fixture(scope="module")
+def floor_env():
+    python = VENV / "bin" / "python"
+    if not (VENV / ".installed").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True, timeout=300)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"ansible-core=={FLOOR}",
+                        *[pinned(name) for name in PACKAGES]], check=True, timeout=600)
+        # amazon.aws, community.docker...: the collections that the `ansible` package brings, without
+        # the newer ansible-core it asks for.
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", pinned("ansible")],
+                       check=True, timeout=600)
+        (VENV / ".installed").touch()
+    version = subprocess.run([str(VENV / "bin" / "ansible"), "--version"], capture_output=True, text=True,
+                             check=True).stdout
+    assert f"core {FLOOR}]" in version, version
+    return {"PATH": f"{VENV / 'bin'}:{os.environ['PATH']}"}
+
+
+def test_the_unit_tests_pass_on_the_lowest_ansible_core_claimed(floor_env):
+    run = subprocess.run([str(VENV / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "tests/unit", "--ignore=tests/unit/sandbox"], cwd=ROOT, env={**os.environ, **floor_env},
+                         capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_provision_check_runs_on_the_lowest_ansible_core_claimed(sandbox, floor_env):
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/provision.yml", "--check", extra_env=floor_env)
+    assert "tasklist/dev in us-east-1: t3.micro" in run.output
+    assert sandbox.mutating_since(mark) == []
