@@ -170,6 +170,19 @@ def module_sandbox(sandbox_env, tmp_path_factory):
     return Sandbox(sandbox_env, tmp_path_factory.mktemp("sandbox"))
 
 
+@pytest.fixture(scope="session")
+def installed_collection(tmp_path_factory):
+    """The built tarball, installed into a collections path of its own, as a Galaxy user gets it."""
+    work = tmp_path_factory.mktemp("galaxy")
+    subprocess.run(["ansible-galaxy", "collection", "build", "--output-path", str(work)], cwd=ROOT,
+                   check=True, capture_output=True)
+    tarball = next(work.glob("shipyard-ec2_compose-*.tar.gz"))
+    collections = work / "collections"
+    subprocess.run(["ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", str(collections),
+                    str(tarball)], cwd=work, check=True, capture_output=True)
+    return collections
+
+
 @pytest.fixture
 def fault_proxy():
     """The sandbox's fault-injecting proxy class (see sandbox/fault_proxy.py)."""

@@ -17,7 +17,7 @@ FLOOR = re.fullmatch(r">=\s*([\d.]+)", yaml.safe_load((ROOT / "meta" / "runtime.
                      ["requires_ansible"]).group(1)
 VENV = ROOT / ".sandbox" / f"ansible-core-{FLOOR}"
 # What the unit tests import besides ansible-core; versions from constraints.txt.
-PACKAGES = ["boto3", "botocore", "netaddr", "pytest", "PyYAML", "parliament", "Jinja2"]
+PACKAGES = ["boto3", "botocore", "netaddr", "pytest", "PyYAML", "parliament", "Jinja2", "moto"]
 
 
 def pinned(name):
