@@ -7,7 +7,8 @@ What this adds to a plain ``moto_server``:
 * four fixes for moto bugs that break amazon.aws modules, and Budgets'
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
 * with the backer, instances that are "pending" until their container has booted, as on AWS an
-  instance is pending until it has booted (moto makes them "running" at once);
+  instance is pending until it has booted (moto makes them "running" at once), and the backer's
+  own calls let through when IAM is enforced;
 * a request log (one JSON line per AWS API call: service, action, region, HTTP status, and the tags
   an EC2 create call asked for by resource type) so tests and the benchmark can count calls, tell read
   calls from writes, and prove that every create carries the tags the IAM policy's conditions require;
@@ -93,6 +94,23 @@ def mark_running(region, instance_id):
     instance = ec2_backends[DEFAULT_ACCOUNT_ID][region].get_instance(instance_id)
     if instance.state == "pending":  # not if it was stopped or terminated meanwhile
         instance._state = InstanceState("running", 16)
+
+
+def let_the_backer_through_iam():
+    """With IAM enforced (the least-privilege tests), the backer's calls still pass: it is the
+    sandbox's own machinery, as EC2's own work on AWS is not the caller's. Its calls do not count
+    towards moto's enforcement switch either."""
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def authenticate_unless_backer(self, *args, **kwargs):
+        scope = CREDENTIAL_SCOPE.search(self.headers.get("Authorization", ""))
+        if scope and scope.group(1) == BACKER_ACCESS_KEY:
+            return None
+        return authenticate(self, *args, **kwargs)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authenticate_unless_backer
 
 
 def patch_moto():
@@ -282,6 +300,7 @@ def main():
     backer = None
     if args.backer:
         hold_instances_pending()
+        let_the_backer_through_iam()
         backer = Backer(f"http://127.0.0.1:{args.port}", args.state_dir, on_booted=mark_running)
     identity = {"pid": os.getpid(), "state_dir": str(args.state_dir.resolve()),
                 "controller_address": args.controller_address}

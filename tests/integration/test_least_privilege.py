@@ -8,8 +8,8 @@ the conditions allow is proven from the policy's text in tests/unit/policies, an
 emulator's log, that every create call asks for the identity tags those conditions require. It checks
 Budgets calls by their API names where AWS uses ViewBudget /
 ModifyBudget, so those two are expanded below; it has no Pricing API, so LivePrices is not provable
-here. The backer's own calls are denied while enforcement is on, so no host answers SSH: the runs
-stay on the controller (an inventory of localhost only, no database backup).
+here. The runs stay on the controller (an inventory of localhost only, no database backup): what is
+proven is the AWS side.
 """
 
 import json
