@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.tagging import (
     TagError,
     identity_tags,
+    missing_tags,
     standard_tags,
     tag_filters,
     validate_tags,
@@ -52,4 +53,5 @@ class FilterModule:
             "identity_filters": _identity_filters,
             "validate_tags": _validate_tags,
             "tag_filters": _tag_filters,
+            "missing_tags": missing_tags,
         }

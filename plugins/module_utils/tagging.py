@@ -82,10 +82,12 @@ def tag_filters(tags):
 
 
 def missing_tags(resources, required=STANDARD_KEYS):
-    """The resources (summaries with a `tags` dict) that lack any of `required`, with what they lack."""
+    """The resources (summaries with a `tags` dict) that lack any of `required`, with what they lack
+    (`missing`) and a `line` that says so."""
     report = []
     for resource in resources:
         lacking = [key for key in required if key not in resource.get("tags", {})]
         if lacking:
-            report.append(dict(resource, missing=lacking))
+            line = f"{resource['type']} {resource['id']} {resource.get('name', '')}: missing {', '.join(lacking)}"
+            report.append(dict(resource, missing=lacking, line=line))
     return report

@@ -89,7 +89,7 @@ def main():
     missing = missing_tags(resources, module.params["required_tags"])
     result = dict(changed=False, missing=missing, checked=len(resources))
     if missing and module.params["fail_on_missing"]:
-        lines = [f"{r['type']} {r['id']} {r['name']}: missing {', '.join(r['missing'])}" for r in missing]
+        lines = [resource["line"] for resource in missing]
         module.fail_json(msg=f"{len(missing)} of {len(resources)} resources lack required tags: " + "; ".join(lines),
                          **result)
     module.exit_json(**result)

@@ -12,7 +12,9 @@ description:
     IPs, volumes, security groups, route tables, subnets, internet gateways, VPCs, key pairs)
     that carries all of I(tags), with one describe call per type.
   - Instances that are terminated and NAT gateways that are deleted are not listed.
-  - Teardown uses it for its plan and, afterwards, for its proof that nothing is left.
+  - Teardown uses it for its plan and, afterwards, for its proof that nothing is left; provision
+    reads the environment with it once and runs an amazon.aws module only for a resource that is
+    missing or differs (see P(shipyard.ec2_compose.resource_plan#filter)).
 author:
   - Shipyard maintainers (@shipyard)
 options:
@@ -27,6 +29,12 @@ options:
     elements: str
     choices: [instance, nat_gateway, elastic_ip, volume, security_group, route_table, subnet,
               internet_gateway, vpc, key_pair]
+  vpc_attributes:
+    description: Also read each VPC's DNS settings (C(EnableDnsSupport), C(EnableDnsHostnames)),
+      one more call each per VPC. Provision's plan compares them.
+    type: bool
+    default: false
+    version_added: 0.5.0
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -94,6 +102,7 @@ def main():
         argument_spec=dict(
             tags=dict(type="dict", required=True),
             types=dict(type="list", elements="str", choices=list(RESOURCE_TYPES)),
+            vpc_attributes=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -101,7 +110,8 @@ def main():
         module.fail_json(msg="tags must not be empty: that would select every resource of the account")
     client = module.client("ec2")
     try:
-        resources = find_tagged_resources(client, module.params["tags"], module.params["types"])
+        resources = find_tagged_resources(client, module.params["tags"], module.params["types"],
+                                          vpc_attributes=module.params["vpc_attributes"])
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg="Could not list the tagged resources")
     plan = [item for items in resources.values() for item in items]

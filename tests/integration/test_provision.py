@@ -128,7 +128,13 @@ def test_deployed_cost_is_what_the_gate_planned(provisioned):
     assert sorted(item["kind"] for item in deployed["items"]) == ["instance", "public_ipv4", "volume"]
 
 
-def test_rerun_changes_nothing(provisioned):
+def plan_lines(run):
+    """The lines of provision's plan table: (action, type, name)."""
+    table = run.output.split("TASK [The plan]", 1)[1].split("TASK [", 1)[0]
+    return [tuple(line.split(None, 4)[1:4]) for line in table.splitlines() if line.strip().startswith("- ")]
+
+
+def test_rerun_reads_once_and_runs_no_aws_module(provisioned):
     sandbox = provisioned[0]
     before = sandbox.tagged()
     mark = sandbox.requests_mark()
@@ -136,6 +142,11 @@ def test_rerun_changes_nothing(provisioned):
     assert run.recap()["changed"] == 0, run.output[-4000:]
     assert sandbox.mutating_since(mark) == []
     assert sandbox.tagged() == before
+    assert {line[0] for line in plan_lines(run)} == {"keep"} and len(plan_lines(run)) == 7
+    # One read (a describe per type, the VPC's two DNS attributes) and the budget's describe: no module
+    # of amazon.aws ran, each of which would have described its resource again.
+    calls = sandbox.requests_since(mark)
+    assert len(calls) <= 14, calls
 
 
 def test_check_mode_on_the_existing_stack_changes_nothing(provisioned):
@@ -162,6 +173,54 @@ def test_inventory_does_not_list_another_environment(provisioned):
     sandbox = provisioned[0]
     graph = sandbox.command("ansible-inventory", "--graph", environment="staging").stdout
     assert "tasklist-dev-web" not in graph
+
+
+def test_drift_behind_provisions_back_is_planned_and_repaired(provisioned):
+    """Changes one attribute of every resource that the roles set, in the emulator, as someone in the
+    console would; the next run's plan names each, the modules repair them, and a third run keeps all."""
+    sandbox = provisioned[0]
+    ec2, found = sandbox.ec2, sandbox.tagged()
+    vpc, subnet, igw = only(found["vpc"]), only(found["subnet"]), only(found["internet_gateway"])
+    group, instance = only(found["security_group"]), only(found["instance"])
+    table = only(found["route_table"])
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": False})
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": False})
+    ec2.delete_tags(Resources=[igw], Tags=[{"Key": "Owner"}])
+    ec2.delete_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0")
+    ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": ADMIN}]}])
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.create_tags(Resources=[only(found["key_pair"])], Tags=[{"Key": "Owner", "Value": "mallory"}])
+    ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="optional")
+
+    repair = sandbox.playbook("playbooks/provision.yml", "--diff", "-e", PROVISION_VARS)
+    assert [line for line in plan_lines(repair) if line[0] != "keep"] == [
+        ("update", "vpc", "tasklist-dev-vpc"), ("update", "subnet", "tasklist-dev-public"),
+        ("update", "internet_gateway", "tasklist-dev-igw"), ("update", "route_table", "tasklist-dev-public"),
+        ("update", "security_group", "tasklist-dev-web"), ("update", "key_pair", "tasklist-dev-key"),
+        ("update", "instance", "tasklist-dev-web")]
+    for words in ("dns_hostnames: False -> True", "map_public: False -> True", "tag Owner: add",
+                  "route 0.0.0.0/0 -> igw-", f"rule tcp 22 from {ADMIN} (SSH from admins): add",
+                  "rule tcp 5432 from 0.0.0.0/0: remove", "tag Owner: 'mallory' ->",
+                  "http_tokens: 'optional' -> 'required'"):
+        assert words in repair.output, words
+
+    assert ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"]
+    assert ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["MapPublicIpOnLaunch"]
+    assert "Owner" in {t["Key"] for t in ec2.describe_internet_gateways(InternetGatewayIds=[igw])
+                       ["InternetGateways"][0]["Tags"]}
+    routes = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]["Routes"]
+    assert {(r.get("DestinationCidrBlock"), r.get("GatewayId")) for r in routes} >= {("0.0.0.0/0", igw)}
+    rules = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
+    assert {rule.get("FromPort") for rule in rules} == {22, 80, 8000}
+    key = only(ec2.describe_key_pairs(KeyNames=["tasklist-dev"])["KeyPairs"])
+    assert {t["Key"]: t["Value"] for t in key["Tags"]}["Owner"] != "mallory"
+    described = only(ec2.describe_instances(InstanceIds=[instance])["Reservations"])["Instances"][0]
+    assert described["MetadataOptions"]["HttpTokens"] == "required"
+
+    again = sandbox.playbook("playbooks/provision.yml", "-e", PROVISION_VARS)
+    assert again.recap()["changed"] == 0 and {line[0] for line in plan_lines(again)} == {"keep"}
 
 
 def test_tag_audit_names_a_resource_that_lost_a_tag_and_a_rerun_repairs_it(provisioned):

@@ -84,4 +84,6 @@ def test_missing_tags_names_each_resource_and_what_it_lacks():
         ("subnet-1", ["ManagedBy", "Owner"]),
         ("key-1", ["Project", "Environment", "ManagedBy", "Owner", "Name"]),
     ]
-    assert missing_tags(resources, required=["Project"]) == [dict(resources[2], missing=["Project"])]
+    assert missing_tags(resources, required=["Project"]) == [
+        dict(resources[2], missing=["Project"], line="key_pair key-1 : missing Project")]
+    assert report[0]["line"] == "subnet subnet-1 : missing ManagedBy, Owner"
