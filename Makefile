@@ -52,10 +52,10 @@ unit: setup  ## unit tests of the plugins
 	pytest tests/unit
 
 integration: setup  ## the playbooks end to end against a fresh emulator
-	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m "not hardening" tests/integration
+	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m "not hardening" --durations=0 --durations-min=10 tests/integration
 
 test-hardening: setup  ## the hardening proofs: bad input, least privilege, throttling, interruptions, secrets, backup and restore
-	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m hardening tests/integration
+	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m hardening --durations=0 --durations-min=10 tests/integration
 
 molecule: setup  ## molecule: scenario aws (provision/teardown) and default (docker + app roles on Debian 13 and 12)
 	SANDBOX_PORT=$(TEST_SANDBOX_PORT) SANDBOX_DIR=$(CURDIR)/.sandbox/molecule $(PYTHON) sandbox/sandboxctl.py up

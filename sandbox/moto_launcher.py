@@ -4,7 +4,7 @@ What this adds to a plain ``moto_server``:
 
 * an AMI list holding moto's own images plus Ubuntu 24.04 (Canonical's owner id) and
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
-* four fixes for moto bugs that break amazon.aws modules, and Budgets'
+* five fixes for moto bugs that break amazon.aws modules, and Budgets'
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
 * with the backer, instances that are "pending" until their container has booted, as on AWS an
   instance is pending until it has booted (moto makes them "running" at once), and the backer's
@@ -161,6 +161,25 @@ def patch_moto():
         return [region for region in describe_regions(self, region_names) if get_partition(region.name) == partition]
 
     RegionsAndZonesBackend.describe_regions = describe_regions_of_the_partition
+
+    # Bug 5: ModifyInstanceMetadataOptions resets every option the call leaves out (to nothing, so
+    # DescribeInstances then lacks HttpProtocolIpv6 and InstanceMetadataTags, and ec2_instance's
+    # next repair sends None and fails). AWS keeps the options a call leaves out.
+    from moto.ec2.models.instances import InstanceBackend
+
+    modify_metadata_options = InstanceBackend.modify_instance_metadata_options
+
+    def modify_keeping_what_is_left_out(self, instance_id, http_tokens=None, hop_limit=None, http_endpoint=None,
+                                        dry_run=False, http_protocol=None, metadata_tags=None):
+        current = self.get_instance(instance_id).metadata_options
+        return modify_metadata_options(
+            self, instance_id, http_tokens=http_tokens or current.http_tokens,
+            hop_limit=hop_limit if hop_limit is not None else current.http_put_response_hop_limit,
+            http_endpoint=http_endpoint or current.http_endpoint, dry_run=dry_run,
+            http_protocol=http_protocol or current.http_protocol_ipv6 or "disabled",
+            metadata_tags=metadata_tags or current.instance_metadata_tags or "disabled")
+
+    InstanceBackend.modify_instance_metadata_options = modify_keeping_what_is_left_out
 
     # Gap: Budgets' DescribeSubscribersForNotification is not implemented (HTTP 500), so the budget
     # module could not compare an alert's e-mail addresses. Answered from what moto stored.

@@ -25,3 +25,24 @@ def test_tags_by_resource_type_from_a_run_instances_body():
 
 def test_a_call_without_tag_specifications_asks_for_no_tags():
     assert requested_tags(urlencode({"Action": "CreateRouteTable", "VpcId": "vpc-1"})) == {}
+
+
+def test_modify_instance_metadata_options_keeps_what_the_call_leaves_out(monkeypatch):
+    import boto3
+    from moto import mock_aws
+    from moto_launcher import patch_moto
+
+    patch_moto()  # fixes only: harmless to the other tests that use moto in this process
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, MetadataOptions={
+            "HttpTokens": "required", "HttpPutResponseHopLimit": 2})["Instances"][0]["InstanceId"]
+        ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="optional")
+        options = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["MetadataOptions"]
+    assert options["HttpTokens"] == "optional"
+    assert (options["HttpPutResponseHopLimit"], options["HttpEndpoint"]) == (2, "enabled")
+    assert (options["HttpProtocolIpv6"], options["InstanceMetadataTags"]) == ("disabled", "disabled")
