@@ -169,7 +169,7 @@ def patch_moto():
 
     modify_metadata_options = InstanceBackend.modify_instance_metadata_options
 
-    def modify_keeping_what_is_left_out(self, instance_id, http_tokens=None, hop_limit=None, http_endpoint=None,
+    def modify_keeping_what_is_left_out(self, instance_id, *, http_tokens=None, hop_limit=None, http_endpoint=None,
                                         dry_run=False, http_protocol=None, metadata_tags=None):
         current = self.get_instance(instance_id).metadata_options
         return modify_metadata_options(
