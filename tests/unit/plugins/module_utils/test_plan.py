@@ -152,8 +152,8 @@ def drift(ec2, ids, change):
             {"IpProtocol": "tcp", "FromPort": 9000, "ToPort": 9000, "UserIdGroupPairs": [{"GroupId": ids["group"]}]}]),
         "security group tag": lambda: untag(ids["group"], "Name"),
         "instance stopped": lambda: ec2.stop_instances(InstanceIds=[ids["instance"]]),
-        "instance metadata": lambda: ec2.modify_instance_metadata_options(InstanceId=ids["instance"],
-                                                                           HttpTokens="optional"),
+        "instance metadata": lambda: ec2.modify_instance_metadata_options(
+            InstanceId=ids["instance"], HttpTokens="optional"),
         "instance tag": lambda: untag(ids["instance"], "Owner"),
     }
     actions[change]()
