@@ -6,6 +6,9 @@ PYTHON := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 # The integration tests start their own emulator on this port, apart from `make sandbox-up`'s.
 TEST_SANDBOX_PORT ?= 5055
+# The end-to-end tests run on this many pytest-xdist workers, each a sandbox of its own on
+# TEST_SANDBOX_PORT + N, a whole test file per worker (0: one process, no workers).
+TEST_WORKERS ?= 2
 # The demo's SSH key: `make demo` creates it, `make demo-down` logs in with it (the backup play).
 DEMO_KEY := $(CURDIR)/.sandbox/ssh/demo
 
@@ -52,10 +55,10 @@ unit: setup  ## unit tests of the plugins
 	pytest tests/unit
 
 integration: setup  ## the playbooks end to end against a fresh emulator
-	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m "not hardening" --durations=0 --durations-min=10 tests/integration
+	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m "not hardening" -n $(TEST_WORKERS) --dist loadfile --durations=0 --durations-min=10 tests/integration
 
 test-hardening: setup  ## the hardening proofs: bad input, least privilege, throttling, interruptions, secrets, backup and restore
-	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m hardening --durations=0 --durations-min=10 tests/integration
+	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m hardening -n $(TEST_WORKERS) --dist loadfile --durations=0 --durations-min=10 tests/integration
 
 molecule: setup  ## molecule: scenario aws (provision/teardown) and default (docker + app roles on Debian 13 and 12)
 	SANDBOX_PORT=$(TEST_SANDBOX_PORT) SANDBOX_DIR=$(CURDIR)/.sandbox/molecule $(PYTHON) sandbox/sandboxctl.py up

@@ -18,6 +18,7 @@ directory from SANDBOX_DIR (default .sandbox/): the tests run a sandbox of their
 user's this way.
 """
 
+import fcntl
 import json
 import os
 import signal
@@ -43,6 +44,9 @@ URL = f"http://127.0.0.1:{PORT}"
 REGION = "us-east-1"
 WITH_BACKER = os.environ.get("SANDBOX_BACKER", "1") != "0"
 GIT_PORT = int(os.environ.get("SANDBOX_GIT_PORT", PORT + 4418))
+# The engine and the images are shared by every sandbox of this checkout: two starting at once (the
+# test workers) take turns, so that one engine starts and each image is built and saved once.
+HOST_SIDE_LOCK = ROOT / ".sandbox" / "host-side.lock"
 
 
 def env_exports(app_repo):
@@ -132,8 +136,11 @@ def up():
     STATE.mkdir(parents=True, exist_ok=True)
     app_repo, controller_address = "", "127.0.0.1"
     if WITH_BACKER:
-        engine.up()
-        images.build()
+        HOST_SIDE_LOCK.parent.mkdir(parents=True, exist_ok=True)
+        with HOST_SIDE_LOCK.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            engine.up()
+            images.build()
         controller_address = engine.bridge_address()
         app_repo = git_server.start(STATE, GIT_PORT, controller_address)
     (STATE / "env").write_text(env_exports(app_repo), encoding="utf-8")

@@ -4,6 +4,9 @@ The session starts its own sandbox (SANDBOX_PORT, default 5055, state under .san
 with the project's sandboxctl, so a user's `make sandbox-up` is left alone: the emulator, its
 backer (a container for each running instance) and the git daemon. Every test starts from an
 empty cloud (the emulator's reset endpoint; the backer then removes the containers).
+
+Under pytest-xdist (`-n 2`), worker N runs its own sandbox on SANDBOX_PORT + N: the workers share
+the Docker engine and nothing else.
 """
 
 from __future__ import annotations
@@ -25,11 +28,19 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "sandbox"))  # the sandbox's tools are scripts, not a package
 from fault_proxy import FaultProxy  # noqa: E402
 
-PORT = os.environ.get("SANDBOX_PORT", "5055")
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))  # "gw1" under xdist
+PORT = str(int(os.environ.get("SANDBOX_PORT", "5055")) + WORKER)
 STATE = ROOT / ".sandbox" / f"pytest-{PORT}"  # one per port: test sessions on two ports do not meet
 IDENTITY = {"Project": "tasklist", "ManagedBy": "shipyard.ec2_compose"}
 MUTATING = re.compile(r"^(Create|Delete|Run|Terminate|Import|Allocate|Release|Associate|Disassociate|Attach|"
                       r"Detach|Authorize|Revoke|Modify|Replace|Update|Put|Start|Stop|Reboot)")
+
+
+def pytest_collection_modifyitems(items):
+    """The files that deploy the app (marked `deploys`) first: pytest-xdist hands whole files to the
+    worker that is free, in this order, so that short files fill the end instead of one long file
+    running alone."""
+    items.sort(key=lambda item: item.get_closest_marker("deploys") is None)
 
 
 def read_env_file(path):

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-pytestmark = pytest.mark.hardening
+pytestmark = [pytest.mark.hardening, pytest.mark.deploys]
 
 
 def app_address(run):

@@ -9,7 +9,10 @@ import urllib.request
 from pathlib import Path
 
 import ansible_collections
+import pytest
 import yaml
+
+pytestmark = pytest.mark.deploys
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,6 +7,10 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
+pytestmark = pytest.mark.deploys
+
 QUICK = ["-e", "app_health_timeout=90"]  # the broken version never gets healthy: fail in 90 s, not 600
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PORT = int(os.environ.get("SANDBOX_PORT", "5055")) + 7  # beside the suite's own sandbox
+PORT = int(os.environ.get("SANDBOX_PORT", "5055")) + 40  # beside the sandboxes of the suite's workers
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.deploys
 DOCKER_ROLE = Path(__file__).resolve().parents[2] / "roles" / "docker"
 
 

@@ -6,6 +6,10 @@ end with only variables saying so; then torn down as an app without a database (
 import json
 import urllib.request
 
+import pytest
+
+pytestmark = pytest.mark.deploys
+
 AS_GUESTBOOK = {"SHIPYARD_PROJECT": "guestbook"}  # project_name, and the inventory's Project filter
 GUESTBOOK = {
     "app_version": "v2.0.0",
