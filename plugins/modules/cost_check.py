@@ -19,6 +19,10 @@ description:
   - In planned mode it makes no AWS call, except the Pricing API with I(live_prices). The Pricing
     API is asked for the instance price only; when it cannot answer, the table is used with a warning.
   - Read-only; runs the same in check mode.
+  - A planned stack without I(live_prices) is priced by the action plugin of the same name in the
+    controller's process (no module process, no AWS call); the region resolves as for the AWS modules
+    (I(region), C(AWS_REGION), C(AWS_DEFAULT_REGION), the profile's). A task with an C(environment)
+    of its own runs the module, which sees that environment.
 author:
   - Shipyard maintainers (@shipyard)
 options:
@@ -186,23 +190,19 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable impo
     carries,
     scan_region,
 )
-from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import (
-    PricingError,
-    UnpricedError,
-    estimate,
-    live_instance_price,
-    over_budget_message,
-    planned_usage,
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.cost_gate import (
+    ARGUMENT_SPEC,
+    REQUIRED_IF,
+    input_error,
+    verdict,
 )
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import live_instance_price
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 
 try:
     import botocore
 except ImportError:
     pass  # handled by AnsibleAWSModule
-
-PLANNED_OPTIONS = ("instance_count", "root_volume_size", "root_volume_type", "root_volume_iops",
-                   "root_volume_throughput", "public_ipv4", "nat_gateways", "nat_data_gb")
 
 
 def live_overrides(module, region, instance_types):
@@ -232,84 +232,26 @@ def deployed_usage(module, region):
     return [use for resource in found if carries(resource, select) for use in resource["usage"]]
 
 
-def exit_unpriced(module, error, budget):
-    """No price for the stack: warn and let the run through, or fail with on_unpriced=fail."""
-    name = module.params["budget_name"]
-    if budget and module.params["on_unpriced"] == "fail":
-        module.fail_json(msg=f"{error}; the cost gate ({name} {budget:g} USD) needs a price: set live_prices, "
-                             f"or {name} 0 to go on without the gate")
-    if budget:
-        gate = f"The cost gate ({name} {budget:g} USD) is skipped"
-        advice = f"set live_prices to ask the AWS Pricing API, or {name} 0 to turn the gate off"
-    else:
-        gate, advice = "No cost gate", "set live_prices to ask the AWS Pricing API"
-    module.warn(f"No estimate: {error}. {gate}: {advice}")
-    module.exit_json(changed=False, region=module.region, priced=False, over_budget=False, budget=budget, items=[],
-                     total=None, adjusted_total=None, summary=f"no estimate ({gate}): {error}")
-
-
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            mode=dict(type="str", choices=["planned", "deployed"], default="planned"),
-            instance_type=dict(type="str"),
-            instance_count=dict(type="int", default=1),
-            root_volume_size=dict(type="int", default=8),
-            root_volume_type=dict(type="str", choices=["gp3", "gp2"], default="gp3"),
-            root_volume_iops=dict(type="int"),
-            root_volume_throughput=dict(type="int"),
-            public_ipv4=dict(type="int"),
-            nat_gateways=dict(type="int", default=0),
-            nat_data_gb=dict(type="float", default=0),
-            select=dict(type="dict"),
-            free_tier=dict(type="str", choices=["legacy", "credits", "none"], default="none"),
-            free_tier_credits=dict(type="float", default=100),
-            budget=dict(type="float"),
-            warn_only=dict(type="bool", default=False),
-            budget_name=dict(type="str", default="budget"),
-            on_unpriced=dict(type="str", choices=["warn", "fail"], default="warn"),
-            live_prices=dict(type="bool", default=False),
-        ),
-        required_if=[("mode", "planned", ["instance_type"])],
-        supports_check_mode=True,
-    )
-    params = module.params
-    region = module.region
-    if not region:
-        module.fail_json(msg="No region: set the region option (the playbooks' aws_region), AWS_REGION, "
-                             "AWS_DEFAULT_REGION or a profile's region")
-    budget = params["budget"] or 0
-    if budget < 0:
-        module.fail_json(msg=f"budget must be a number of USD >= 0 (0: no gate), got {budget}")
-
-    try:
-        if params["mode"] == "planned":
-            usage = planned_usage(params["instance_type"], **{name: params[name] for name in PLANNED_OPTIONS
-                                                              if params[name] is not None})
-        else:
-            usage = deployed_usage(module, region)
-        types = sorted({use["instance_type"] for use in usage if use["kind"] == "instance"})
-        overrides = live_overrides(module, region, types) if params["live_prices"] and types else {}
-        result = estimate(region, usage, free_tier=params["free_tier"], credits=params["free_tier_credits"],
-                          overrides=overrides, price_source="live" if overrides else "table")
-    except UnpricedError as error:
-        exit_unpriced(module, error, budget)
-    except PricingError as error:
-        module.fail_json(msg=str(error))
-
-    over = bool(budget) and result["adjusted_total"] > budget
-    summary = (f"{result['total']:.2f} USD/month in {region} at full price; {result['adjusted_total']:.2f} under "
-               f"free tier {result['free_tier']} (prices of {result['price_date']}, {result['price_source']})")
-    if budget:
-        summary += f"; {params['budget_name']} {budget:g} USD: {'OVER' if over else 'within'}"
-    for note in result["notes"]:
-        module.warn(note)
-    output = dict(result, changed=False, priced=True, over_budget=over, budget=budget, summary=summary)
-    if over:
-        if not params["warn_only"]:
-            module.fail_json(msg=over_budget_message(result, budget, params["budget_name"]), **output)
-        module.warn(over_budget_message(result, budget, params["budget_name"]))
-    module.exit_json(**output)
+    # Without live_prices, a planned stack is priced by the action plugin of the same name, in the
+    # controller's process: this module runs for the deployed mode and the Pricing API.
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
+    params, region = module.params, module.region
+    if input_error(params, region):
+        module.fail_json(msg=input_error(params, region))
+    usage, overrides = None, {}
+    if params["mode"] == "deployed":
+        usage = deployed_usage(module, region)
+    if params["live_prices"]:
+        types = ([params["instance_type"]] if usage is None
+                 else sorted({use["instance_type"] for use in usage if use["kind"] == "instance"}))
+        overrides = live_overrides(module, region, types) if types else {}
+    answer = verdict(params, region, usage, overrides)
+    for warning in answer.warnings:
+        module.warn(warning)
+    if answer.failure:
+        module.fail_json(msg=answer.failure, **answer.result)
+    module.exit_json(**answer.result)
 
 
 if __name__ == "__main__":
