@@ -54,8 +54,8 @@ class Verdict:
 
 def planned_stack(params):
     """The usage items of the stack the options describe (mode=planned)."""
-    return planned_usage(params["instance_type"], **{name: params[name] for name in PLANNED_OPTIONS
-                                                      if params[name] is not None})
+    stack = {name: params[name] for name in PLANNED_OPTIONS if params[name] is not None}
+    return planned_usage(params["instance_type"], **stack)
 
 
 def _unpriced(params, region, error, budget):
