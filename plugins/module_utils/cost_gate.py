@@ -103,8 +103,7 @@ def verdict(params, region, usage=None, overrides=None):
                f"free tier {result['free_tier']} (prices of {result['price_date']}, {result['price_source']})")
     if budget:
         summary += f"; {params['budget_name']} {budget:g} USD: {'OVER' if over else 'within'}"
-    output = dict(result, changed=False, region=region, priced=True, over_budget=over, budget=budget,
-                  summary=summary)
+    output = dict(result, changed=False, priced=True, over_budget=over, budget=budget, summary=summary)
     warnings = list(result["notes"])
     if not over:
         return Verdict(output, warnings)

@@ -237,8 +237,9 @@ def main():
     # controller's process: this module runs for the deployed mode and the Pricing API.
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
     params, region = module.params, module.region
-    if input_error(params, region):
-        module.fail_json(msg=input_error(params, region))
+    error = input_error(params, region)
+    if error:
+        module.fail_json(msg=error)
     usage, overrides = None, {}
     if params["mode"] == "deployed":
         usage = deployed_usage(module, region)

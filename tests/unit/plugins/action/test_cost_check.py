@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[4]
 MODULE_STARTED = "AnsiballZ_cost_check.py"  # -vvv names the module's payload when one is sent
 
 
-def run_gate(tmp_path, task_args, task_extra=None):
-    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
-             "module_defaults": {"group/shipyard.ec2_compose.aws": {"region": "us-east-1"}},
+def run_gate(tmp_path, task_args, task_extra=None, region="us-east-1"):
+    defaults = {"group/shipyard.ec2_compose.aws": {"region": region}} if region else {}
+    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False, "module_defaults": defaults,
              "tasks": [{"shipyard.ec2_compose.cost_check": task_args, "register": "gate", **(task_extra or {})},
                        {"ansible.builtin.debug": {"msg": "summary={{ gate.summary }}"}}]}]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
@@ -49,7 +49,8 @@ def test_the_deployed_mode_runs_the_module(tmp_path):
 
 
 def test_a_task_environment_goes_to_the_module_which_sees_it(tmp_path):
-    run = run_gate(tmp_path, {"instance_type": "t3.micro"}, {"environment": {"AWS_DEFAULT_REGION": "eu-west-3"},
-                                                             "module_defaults": {}})
+    run = run_gate(tmp_path, {"instance_type": "t3.micro"}, {"environment": {"AWS_DEFAULT_REGION": "eu-west-3"}},
+                   region=None)
     assert MODULE_STARTED in run.stdout
     assert run.returncode == 0, run.stdout[-3000:]
+    assert "summary=13.01 USD/month in eu-west-3" in run.stdout  # the region of the task's environment
