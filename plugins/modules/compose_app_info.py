@@ -92,6 +92,23 @@ healthy_commit:
   description: The commit in I(healthy_record); empty when there is none.
   returned: always
   type: str
+base_image_present:
+  description: Whether I(base_image) is loaded; true when I(base_image) is empty.
+  returned: always
+  type: bool
+compose_runs:
+  description: The command lines of compose runs still going for I(project_dir).
+  returned: always
+  type: list
+  elements: str
+containers:
+  description: How many containers carry the project's label, one-off ones included.
+  returned: always
+  type: int
+networks:
+  description: How many networks carry the project's label.
+  returned: always
+  type: int
 services:
   description: The project's containers as compose labels them.
   returned: always
@@ -171,6 +188,7 @@ class Reader:
         self.module = module
         self.params = module.params
         self.differs = []
+        self.found = {"base_image_present": True, "compose_runs": [], "containers": 0, "networks": 0}
 
     def run(self, *command, cwd=None):
         rc, out, err = self.module.run_command(list(command), cwd=cwd)
@@ -226,19 +244,24 @@ class Reader:
         pattern = f"compose .*--project-directory {re.escape(directory)}( |$)"
         rc, running, err = self.run("pgrep", "--full", "--list-full", "--", pattern)
         if rc == 0:
+            self.found["compose_runs"] = running.splitlines()
             self.differs.append(f"compose: a run for {directory} still goes on ({running.splitlines()[0]})")
         if self.params["base_image"]:
             rc, out, err = self.run(docker, "image", "inspect", "--format", "{{.Id}}", self.params["base_image"])
+            self.found["base_image_present"] = rc == 0
             if rc != 0:
                 self.differs.append(f"base image: {self.params['base_image']} is not loaded")
+        label = f"label=com.docker.compose.project={project}"
+        rc, networks, err = self.run(docker, "network", "ls", "--quiet", "--filter", label)
+        self.found["networks"] = len(networks.split())
+        rc, ids, err = self.run(docker, "ps", "--all", "--quiet", "--filter", label)
+        self.found["containers"] = len(ids.split())
         rc, out, err = self.run(docker, "compose", "--project-directory", directory, "--project-name", project,
                                 "config", "--hash", "*", cwd=directory)
         if rc != 0:
             self.differs.append(f"compose: the configuration does not load ({err.splitlines()[-1] if err else rc})")
             return []
         wanted = dict(line.split(None, 1) for line in out.splitlines() if " " in line)
-        rc, ids, err = self.run(docker, "ps", "--all", "--quiet",
-                                "--filter", f"label=com.docker.compose.project={project}")
         containers = []
         if ids:
             rc, out, err = self.run(docker, "inspect", *ids.split())
@@ -270,7 +293,7 @@ def main():
     if not docker:
         reader.differs.append("docker: not installed")
     module.exit_json(changed=False, differs=reader.differs, commit=head, wanted_commit=wanted,
-                     healthy_commit=healthy, services=services)
+                     healthy_commit=healthy, services=services, **reader.found)
 
 
 if __name__ == "__main__":
