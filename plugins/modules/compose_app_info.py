@@ -208,7 +208,8 @@ class Reader:
         rc, changes, err = self.run(git, "status", "--porcelain", "--untracked-files=no", cwd=directory)
         if changes:
             self.differs.append(f"checkout: local changes in {directory}")
-        rc, refs, err = self.run(git, "ls-remote", "--", repo, version)
+        # A pattern alone does not list an annotated tag's peeled line (the commit it points at).
+        rc, refs, err = self.run(git, "ls-remote", "--", repo, version, version + "^{}")
         wanted = resolve_version(version, refs if rc == 0 else "", head)
         if not wanted:
             self.differs.append(f"checkout: {version} not found in {repo}{': ' + err if rc else ''}")

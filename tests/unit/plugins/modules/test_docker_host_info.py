@@ -1,0 +1,61 @@
+"""docker_host_info: the dpkg parsing and group membership on their own, then the whole module run
+as Ansible runs it (its arguments in a file) on this machine, a Debian system with dpkg."""
+
+import grp
+import json
+import os
+import pwd
+import subprocess
+import sys
+from pathlib import Path
+
+from ansible_collections.shipyard.ec2_compose.plugins.modules.docker_host_info import (
+    installed_packages,
+    users_not_in_group,
+)
+
+MODULE = Path(__file__).resolve().parents[4] / "plugins" / "modules" / "docker_host_info.py"
+
+
+def run_module(tmp_path, **args):
+    (tmp_path / "args.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    proc = subprocess.run([sys.executable, str(MODULE), str(tmp_path / "args.json")], capture_output=True,
+                          text=True, timeout=60, check=False, env=dict(os.environ, PYTHONPATH=":".join(sys.path)))
+    return json.loads(proc.stdout)
+
+
+def test_only_installed_packages_count():
+    output = ("docker.io\tii \t26.1.5+dfsg1-9+b9\n"
+              "docker-compose\trc \t2.26.1-4\n"  # removed, its configuration kept
+              "git\thi \t1:2.47.3-0+deb13u1\n"  # installed and held
+              "python3-requests\tun \t\n")  # known, never installed
+    assert installed_packages(output) == {"docker.io": "26.1.5+dfsg1-9+b9", "git": "1:2.47.3-0+deb13u1"}
+
+
+def test_group_membership_counts_the_primary_group_too():
+    root_group = grp.getgrgid(pwd.getpwnam("root").pw_gid).gr_name
+    assert users_not_in_group(["root"], root_group) == []
+    assert users_not_in_group(["root", "no-such-user"], root_group) == ["no-such-user"]
+    assert users_not_in_group(["root"], "no-such-group") == ["root"]
+
+
+def test_the_module_reads_this_machine(tmp_path):
+    wanted = '{\n    "log-driver": "json-file"\n}\n'
+    daemon_json = tmp_path / "daemon.json"
+    daemon_json.write_text(wanted)
+    daemon_json.chmod(0o644)
+    result = run_module(tmp_path, packages=["dpkg", "no-such-package"], users=["root"],
+                        daemon_json=wanted, daemon_json_path=str(daemon_json))
+    assert result["changed"] is False
+    assert set(result["installed"]) == {"dpkg"}
+    assert result["daemon_json_current"] is True
+    assert result["ansible_facts"]["os_family"] == "Debian"
+    assert result["ansible_facts"]["distribution_major_version"].isdigit()
+
+    daemon_json.chmod(0o600)  # the copy task would set the mode back
+    assert run_module(tmp_path, daemon_json=wanted, daemon_json_path=str(daemon_json))["daemon_json_current"] is False
+    daemon_json.chmod(0o644)
+    assert run_module(tmp_path, daemon_json=wanted.replace("json-file", "local"),
+                      daemon_json_path=str(daemon_json))["daemon_json_current"] is False
+    assert run_module(tmp_path, daemon_json=wanted,
+                      daemon_json_path=str(tmp_path / "missing.json"))["daemon_json_current"] is False
