@@ -49,11 +49,15 @@ options:
     description: An image that must be present (loaded from tarballs on the host); empty for none.
     type: str
     default: ""
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: debian
 """
 
 EXAMPLES = r"""

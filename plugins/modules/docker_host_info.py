@@ -35,11 +35,18 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: debian
+  facts:
+    support: full
 """
 
 EXAMPLES = r"""

@@ -120,7 +120,7 @@ def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo):
     released = git(repo, "rev-parse", "v1")
     env.write_text("DB_PASSWORD=y\n")
     (app / "compose.yaml").write_text("services: {edited: {}}\n")
-    drifted = run_module(tmp_path, **dict(args, version="v1-annotated", repo="file://" + str(repo)))
+    drifted = run_module(tmp_path, **{**args, "version": "v1-annotated", "repo": f"file://{repo}"})
     assert checkout_lines(drifted) == [
         f"checkout: from {repo}, app_repo is file://{repo}",
         f"checkout: local changes in {app}",
@@ -134,5 +134,5 @@ def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo):
     unrecorded = run_module(tmp_path, **args)
     assert checkout_lines(unrecorded) == [*env_mode, f"health record: none, the checkout is {head[:12]}"]
     none = tmp_path / "none"
-    assert checkout_lines(run_module(tmp_path, **dict(args, project_dir=str(none)))) == [
+    assert checkout_lines(run_module(tmp_path, **{**args, "project_dir": str(none)})) == [
         f"checkout: none at {none}", f".env: none at {none}/.env"]
