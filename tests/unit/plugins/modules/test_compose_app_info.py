@@ -4,11 +4,8 @@ runs it on this machine, for the checkout, .env and health record (the services 
 tests/integration/test_configure.py)."""
 
 import hashlib
-import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +14,6 @@ from ansible_collections.shipyard.ec2_compose.plugins.modules.compose_app_info i
     service_differences,
 )
 
-MODULE = Path(__file__).resolve().parents[4] / "plugins" / "modules" / "compose_app_info.py"
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.com"}
 
@@ -88,18 +84,11 @@ def test_every_service_must_run_its_current_configuration_healthy():
     assert service_differences(wanted, good[:2])[0] == ["service db: no container"]
 
 
-def run_module(tmp_path, **args):
-    (tmp_path / "args.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    proc = subprocess.run([sys.executable, str(MODULE), str(tmp_path / "args.json")], capture_output=True,
-                          text=True, timeout=60, check=False, env=dict(os.environ, PYTHONPATH=":".join(sys.path)))
-    return json.loads(proc.stdout)
-
-
 def checkout_lines(result):
     return [line for line in result["differs"] if not line.startswith(("compose:", "docker:", "service", "container"))]
 
 
-def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo):
+def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo, run_module):
     app = tmp_path / "app"
     git(tmp_path, "clone", "--quiet", str(repo), str(app))
     env = app / ".env"
@@ -110,7 +99,7 @@ def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo):
     record.write_text(head + "\n")
     args = {"project_dir": str(app), "project_name": "app", "repo": str(repo), "version": "main",
             "env_checksum": hashlib.sha1(b"DB_PASSWORD=x\n").hexdigest(), "healthy_record": str(record)}
-    first = run_module(tmp_path, **args)
+    first = run_module("compose_app_info", **args)
     assert first["changed"] is False
     assert (first["commit"], first["wanted_commit"], first["healthy_commit"]) == (head, head, head)
     owned = os.getuid() == 0 and os.getgid() == 0  # the .env a deployment writes is root's
@@ -120,7 +109,7 @@ def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo):
     released = git(repo, "rev-parse", "v1")
     env.write_text("DB_PASSWORD=y\n")
     (app / "compose.yaml").write_text("services: {edited: {}}\n")
-    drifted = run_module(tmp_path, **{**args, "version": "v1-annotated", "repo": f"file://{repo}"})
+    drifted = run_module("compose_app_info", **{**args, "version": "v1-annotated", "repo": f"file://{repo}"})
     assert checkout_lines(drifted) == [
         f"checkout: from {repo}, app_repo is file://{repo}",
         f"checkout: local changes in {app}",
@@ -131,8 +120,8 @@ def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo):
     env.write_text("DB_PASSWORD=x\n")
     git(app, "checkout", "--", "compose.yaml")
     record.unlink()
-    unrecorded = run_module(tmp_path, **args)
+    unrecorded = run_module("compose_app_info", **args)
     assert checkout_lines(unrecorded) == [*env_mode, f"health record: none, the checkout is {head[:12]}"]
     none = tmp_path / "none"
-    assert checkout_lines(run_module(tmp_path, **{**args, "project_dir": str(none)})) == [
+    assert checkout_lines(run_module("compose_app_info", **{**args, "project_dir": str(none)})) == [
         f"checkout: none at {none}", f".env: none at {none}/.env"]

@@ -2,26 +2,12 @@
 as Ansible runs it (its arguments in a file) on this machine, a Debian system with dpkg."""
 
 import grp
-import json
-import os
 import pwd
-import subprocess
-import sys
-from pathlib import Path
 
 from ansible_collections.shipyard.ec2_compose.plugins.modules.docker_host_info import (
     installed_packages,
     users_not_in_group,
 )
-
-MODULE = Path(__file__).resolve().parents[4] / "plugins" / "modules" / "docker_host_info.py"
-
-
-def run_module(tmp_path, **args):
-    (tmp_path / "args.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    proc = subprocess.run([sys.executable, str(MODULE), str(tmp_path / "args.json")], capture_output=True,
-                          text=True, timeout=60, check=False, env=dict(os.environ, PYTHONPATH=":".join(sys.path)))
-    return json.loads(proc.stdout)
 
 
 def test_only_installed_packages_count():
@@ -39,12 +25,12 @@ def test_group_membership_counts_the_primary_group_too():
     assert users_not_in_group(["root"], "no-such-group") == ["root"]
 
 
-def test_the_module_reads_this_machine(tmp_path):
+def test_the_module_reads_this_machine(tmp_path, run_module):
     wanted = '{\n    "log-driver": "json-file"\n}\n'
     daemon_json = tmp_path / "daemon.json"
     daemon_json.write_text(wanted)
     daemon_json.chmod(0o644)
-    result = run_module(tmp_path, packages=["dpkg", "no-such-package"], users=["root"],
+    result = run_module("docker_host_info", packages=["dpkg", "no-such-package"], users=["root"],
                         daemon_json=wanted, daemon_json_path=str(daemon_json))
     assert result["changed"] is False
     assert set(result["installed"]) == {"dpkg"}
@@ -53,9 +39,10 @@ def test_the_module_reads_this_machine(tmp_path):
     assert result["ansible_facts"]["distribution_major_version"].isdigit()
 
     daemon_json.chmod(0o600)  # the copy task would set the mode back
-    assert run_module(tmp_path, daemon_json=wanted, daemon_json_path=str(daemon_json))["daemon_json_current"] is False
+    result = run_module("docker_host_info", daemon_json=wanted, daemon_json_path=str(daemon_json))
+    assert result["daemon_json_current"] is False
     daemon_json.chmod(0o644)
-    assert run_module(tmp_path, daemon_json=wanted.replace("json-file", "local"),
+    assert run_module("docker_host_info", daemon_json=wanted.replace("json-file", "local"),
                       daemon_json_path=str(daemon_json))["daemon_json_current"] is False
-    assert run_module(tmp_path, daemon_json=wanted,
+    assert run_module("docker_host_info", daemon_json=wanted,
                       daemon_json_path=str(tmp_path / "missing.json"))["daemon_json_current"] is False
