@@ -204,6 +204,19 @@ def remove_container(container_id):
                    check=False)
 
 
+def remove_stale(state_dir):
+    """Before a new emulator starts for state_dir (it knows no instance yet): remove the containers
+    that carry this sandbox's label, left by a run that ended without `down` (a killed machine, a
+    deleted state directory). Returns how many."""
+    label = f"shipyard.sandbox={Path(state_dir).resolve()}"
+    found = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={label}"], capture_output=True,
+                           text=True, timeout=60, check=False).stdout.split()
+    for container_id in found:
+        remove_container(container_id)
+    (Path(state_dir) / "containers.json").unlink(missing_ok=True)
+    return len(found)
+
+
 def remove_all(state_dir):
     """What `sandboxctl down` calls: every container this sandbox's backer created, by id."""
     registry = Path(state_dir) / "containers.json"

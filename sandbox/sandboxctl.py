@@ -159,6 +159,8 @@ def up():
         print(f"port {PORT} is taken by {owner}: stop it, or choose another port with SANDBOX_PORT",
               file=sys.stderr)
         return 1
+    if WITH_BACKER and (stale := backer.remove_stale(STATE)):
+        print(f"removed {stale} instance container(s) that an earlier run of this sandbox left")
     log = open(STATE / "emulator.log", "ab")  # noqa: SIM115 - handed to the child process
     backer_flag = ["--backer"] if WITH_BACKER else []
     proc = subprocess.Popen(

@@ -1,8 +1,15 @@
 """sandbox/backer.py: an instance of the emulator is a container for its whole life, reached over
-real SSH with the key pair's key, its user data run once; the backer's own calls stay out of the log."""
+real SSH with the key pair's key, its user data run once; the backer's own calls stay out of the log.
+Containers that an earlier run of a sandbox left are removed when it starts again, and only those."""
 
 import subprocess
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sandbox"))
+import backer
+from images import vm_image
 
 USER_DATA = "#!/bin/bash\necho first boot >> /root/first-boot\n"
 
@@ -67,3 +74,20 @@ def test_an_instance_is_a_container_from_launch_to_termination(sandbox, tmp_path
     assert [r["action"] for r in sandbox.requests_since(mark)] == [
         "RunInstances", "DescribeInstances", "StopInstances", "StartInstances", "DescribeInstances",
         "TerminateInstances"]
+
+
+def test_a_new_start_removes_what_an_earlier_run_of_the_same_sandbox_left(tmp_path):
+    """A machine killed mid-run keeps its containers, while a clean clone in the same place has no
+    registry of them: they carry the sandbox's label, which is what the next start looks for."""
+    ours, other = tmp_path / "ours", tmp_path / "other"
+    created = {state: docker("create", "--label", f"shipyard.sandbox={state}", vm_image("trixie"), "true")
+               .stdout.strip() for state in (ours, other)}
+    try:
+        assert all(created.values())
+        assert backer.remove_stale(ours) == 1
+        assert docker("inspect", created[ours]).returncode != 0  # gone
+        assert docker("inspect", created[other]).returncode == 0  # another sandbox's: kept
+        assert backer.remove_stale(ours) == 0
+    finally:
+        for container in created.values():
+            docker("rm", "--force", container)
