@@ -74,7 +74,7 @@ class Backer:
         self.endpoint = endpoint
         self.on_booted = on_booted or (lambda region, instance_id: None)
         self.registry_path = Path(state_dir) / "containers.json"
-        self.label = f"shipyard.sandbox={Path(state_dir).resolve()}"
+        self.label = sandbox_label(state_dir)
         self.lock = threading.Lock()
         self.session = boto3.Session(aws_access_key_id=BACKER_ACCESS_KEY, aws_secret_access_key="sandbox",
                                      region_name="us-east-1")
@@ -198,6 +198,11 @@ class Backer:
         return result.stdout.decode()
 
 
+def sandbox_label(state_dir):
+    """The label on every instance container of the sandbox kept in state_dir."""
+    return f"shipyard.sandbox={Path(state_dir).resolve()}"
+
+
 def remove_container(container_id):
     """Remove one container of ours, with its anonymous volumes (/var/lib/docker)."""
     subprocess.run(["docker", "rm", "--force", "--volumes", container_id], capture_output=True, timeout=120,
@@ -208,9 +213,8 @@ def remove_stale(state_dir):
     """Before a new emulator starts for state_dir (it knows no instance yet): remove the containers
     that carry this sandbox's label, left by a run that ended without `down` (a killed machine, a
     deleted state directory). Returns how many."""
-    label = f"shipyard.sandbox={Path(state_dir).resolve()}"
-    found = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={label}"], capture_output=True,
-                           text=True, timeout=60, check=False).stdout.split()
+    found = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={sandbox_label(state_dir)}"],
+                           capture_output=True, text=True, timeout=60, check=False).stdout.split()
     for container_id in found:
         remove_container(container_id)
     (Path(state_dir) / "containers.json").unlink(missing_ok=True)

@@ -246,6 +246,7 @@ class Reader:
 
     def services(self, docker):
         directory, project = self.params["project_dir"], self.params["project_name"]
+        # The pattern roles/app/tasks/recover.yml waits on: a compose run that a killed configure left.
         pattern = f"compose .*--project-directory {re.escape(directory)}( |$)"
         rc, running, err = self.run("pgrep", "--full", "--list-full", "--", pattern)
         if rc == 0:

@@ -26,6 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "sandbox"))  # the sandbox's tools are scripts, not a package
+from backer import sandbox_label  # noqa: E402
 from fault_proxy import FaultProxy  # noqa: E402
 
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))  # "gw1" under xdist
@@ -98,8 +99,7 @@ class Sandbox:
 
     def containers(self):
         """Ids of the containers that this sandbox's backer runs for instances."""
-        label = f"shipyard.sandbox={STATE.resolve()}"
-        found = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={label}"],
+        found = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={sandbox_label(STATE)}"],
                                capture_output=True, text=True, check=True, timeout=60)
         return found.stdout.split()
 

@@ -80,7 +80,7 @@ def test_a_new_start_removes_what_an_earlier_run_of_the_same_sandbox_left(tmp_pa
     """A machine killed mid-run keeps its containers, while a clean clone in the same place has no
     registry of them: they carry the sandbox's label, which is what the next start looks for."""
     ours, other = tmp_path / "ours", tmp_path / "other"
-    created = {state: docker("create", "--label", f"shipyard.sandbox={state}", vm_image("trixie"), "true")
+    created = {state: docker("create", "--label", backer.sandbox_label(state), vm_image("trixie"), "true")
                .stdout.strip() for state in (ours, other)}
     try:
         assert all(created.values())
