@@ -10,26 +10,23 @@ elastic IPs, NAT gateways, load balancers (ALB/NLB) and snapshots owned by the a
 from __future__ import annotations
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import (
     HOURS_PER_MONTH,
     PricingError,
     estimate,
 )
-from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import describe_all
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import (
+    RESOURCE_TYPES,
+    carries,
+    find_resources,
+)
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 
-LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped", "shutting-down"]
 RUNNING_STATES = ("pending", "running")
-LIVE_NAT_STATES = ["pending", "available"]
-TYPE_ORDER = ("instance", "volume", "elastic_ip", "nat_gateway", "load_balancer", "snapshot")
-
-
-def _resource(region, resource_type, resource_id, item, *, state, usage, detail=""):
-    tags = boto3_tag_list_to_ansible_dict(item.get("Tags", []))
-    return {"region": region, "type": resource_type, "id": resource_id, "name": tags.get("Name", ""),
-            "tags": tags, "state": state, "detail": detail, "usage": usage}
+LIVE_NAT_STATES = ("pending", "available")  # failed and deleting ones are listed by the reader, not billed
+BILLABLE_TYPES = ("instance", "volume", "elastic_ip", "nat_gateway", "load_balancer", "snapshot")
+HOURLY = {"hours": HOURS_PER_MONTH}
 
 
 def _volume_usage(volume, name):
@@ -37,84 +34,62 @@ def _volume_usage(volume, name):
             "size": volume.get("Size", 0), "iops": volume.get("Iops"), "throughput": volume.get("Throughput")}
 
 
-def _instances(ec2, region, attached_volumes, elastic_ips):
-    reservations = describe_all(ec2, "describe_instances", "Reservations",
-                                Filters=[{"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES}])
-    found = []
-    for instance in (item for reservation in reservations for item in reservation["Instances"]):
-        state = instance["State"]["Name"]
-        usage = []
-        if state in RUNNING_STATES:
-            usage.append({"kind": "instance", "instance_type": instance["InstanceType"], "hours": HOURS_PER_MONTH})
-        # An elastic IP is priced as its own resource; an auto-assigned public address with the instance.
-        if instance.get("PublicIpAddress") and instance["PublicIpAddress"] not in elastic_ips:
-            usage.append({"kind": "public_ipv4", "hours": HOURS_PER_MONTH})
-        usage.extend(_volume_usage(volume, f"volume {volume['VolumeId']}")
-                     for volume in attached_volumes.get(instance["InstanceId"], []))
-        found.append(_resource(region, "instance", instance["InstanceId"], instance, state=state, usage=usage,
-                               detail=instance["InstanceType"]))
-    return found
+def _billed(region, resource, *, state, usage, detail=""):
+    return {"region": region, "type": resource["type"], "id": resource["id"], "name": resource["name"],
+            "tags": resource["tags"], "state": state, "detail": detail, "usage": usage}
 
 
-def _volumes(ec2, region):
-    """Unattached volumes as resources, and the attached ones by instance id."""
-    attached, found = {}, []
-    for volume in describe_all(ec2, "describe_volumes", "Volumes"):
-        attachments = volume.get("Attachments") or []
-        if attachments:
-            attached.setdefault(attachments[0]["InstanceId"], []).append(volume)
-        else:
-            found.append(_resource(region, "volume", volume["VolumeId"], volume, state=volume.get("State", ""),
-                                   usage=[_volume_usage(volume, "volume")],
-                                   detail=f"{volume.get('VolumeType')} {volume['Size']} GB"))
-    return found, attached
+def scan_region(client_for, region, account):
+    """Every billable resource of one region, whoever made it, each with the usage that prices it.
 
-
-def _snapshots(ec2, region, account):
-    snapshots = describe_all(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"])
-    return [_resource(region, "snapshot", snapshot["SnapshotId"], snapshot, state=snapshot.get("State", ""),
-                      usage=[{"kind": "snapshot", "size": snapshot.get("VolumeSize", 0)}],
-                      detail=f"{snapshot.get('VolumeSize', 0)} GB (full size; AWS bills the changed blocks)")
-            for snapshot in snapshots if snapshot.get("OwnerId") == account]
-
-
-def _load_balancers(elbv2, region):
-    balancers = describe_all(elbv2, "describe_load_balancers", "LoadBalancers")
-    arns = [balancer["LoadBalancerArn"] for balancer in balancers]
-    described = {}
-    for start in range(0, len(arns), 20):  # DescribeTags takes at most 20 ARNs
-        for description in describe_all(elbv2, "describe_tags", "TagDescriptions", ResourceArns=arns[start:start + 20]):
-            described[description["ResourceArn"]] = description
-    return [_resource(region, "load_balancer", balancer["LoadBalancerArn"],
-                      described.get(balancer["LoadBalancerArn"], {}),
-                      state=balancer.get("State", {}).get("Code", ""),
-                      usage=[{"kind": "load_balancer", "name": f"{balancer.get('Type', '')} load balancer",
-                              "hours": HOURS_PER_MONTH}],
-                      detail=balancer.get("LoadBalancerName", ""))
-            for balancer in balancers]
-
-
-def scan_region(ec2, elbv2, region, account):
-    """Every billable resource of one region, each with the usage that prices it.
-
-    `account` is the caller's account id: snapshots are the account's own only (not those of
-    public images, which some endpoints list even with OwnerIds=self).
+    `client_for(service)` gives the region's clients. `account` is the caller's account id: the
+    snapshots listed are the account's own. Attached volumes, and an instance's auto-assigned
+    public address, are priced with their instance.
     """
-    volumes, attached = _volumes(ec2, region)
-    addresses = describe_all(ec2, "describe_addresses", "Addresses")
-    elastic_ips = [_resource(region, "elastic_ip", address.get("AllocationId", address["PublicIp"]), address,
-                             state="associated" if address.get("AssociationId") else "idle",
-                             usage=[{"kind": "public_ipv4", "name": "elastic IP", "hours": HOURS_PER_MONTH}],
-                             detail=address["PublicIp"])
-                   for address in addresses]
-    nat_gateways = [_resource(region, "nat_gateway", gateway["NatGatewayId"], gateway, state=gateway["State"],
-                              usage=[{"kind": "nat_gateway", "hours": HOURS_PER_MONTH}],
-                              detail=gateway.get("VpcId", ""))
-                    for gateway in describe_all(ec2, "describe_nat_gateways", "NatGateways",
-                                                Filter=[{"Name": "state", "Values": LIVE_NAT_STATES}])]
-    instances = _instances(ec2, region, attached, {address["PublicIp"] for address in addresses})
-    return (instances + volumes + elastic_ips + nat_gateways + _load_balancers(elbv2, region)
-            + _snapshots(ec2, region, account))
+    found = find_resources(client_for, BILLABLE_TYPES)
+    attached = {}
+    for volume in found["volume"]:
+        if volume.get("Attachments"):
+            attached.setdefault(volume["Attachments"][0]["InstanceId"], []).append(volume)
+    elastic_ips = {address["PublicIp"] for address in found["elastic_ip"]}
+
+    billed = []
+    for instance in found["instance"]:
+        usage = []
+        if instance["State"] in RUNNING_STATES:  # a stopped instance still bills its volumes and address
+            usage.append(dict(HOURLY, kind="instance", instance_type=instance["InstanceType"]))
+        if instance.get("PublicIpAddress") and instance["PublicIpAddress"] not in elastic_ips:
+            usage.append(dict(HOURLY, kind="public_ipv4"))
+        usage.extend(_volume_usage(volume, f"volume {volume['id']}") for volume in attached.get(instance["id"], []))
+        billed.append(_billed(region, instance, state=instance["State"], usage=usage, detail=instance["InstanceType"]))
+    billed.extend(_billed(region, volume, state=volume.get("State", ""), usage=[_volume_usage(volume, "volume")],
+                          detail=f"{volume.get('VolumeType')} {volume['Size']} GB")
+                  for volume in found["volume"] if not volume.get("Attachments"))
+    billed.extend(_billed(region, address, state="associated" if address.get("AssociationId") else "idle",
+                          usage=[dict(HOURLY, kind="public_ipv4", name="elastic IP")], detail=address["PublicIp"])
+                  for address in found["elastic_ip"])
+    billed.extend(_billed(region, gateway, state=gateway["State"], usage=[dict(HOURLY, kind="nat_gateway")],
+                          detail=gateway.get("VpcId", ""))
+                  for gateway in found["nat_gateway"] if gateway["State"] in LIVE_NAT_STATES)
+    billed.extend(_billed(region, balancer, state=balancer.get("State", ""),
+                          detail=balancer.get("LoadBalancerName", ""),
+                          usage=[dict(HOURLY, kind="load_balancer", name=f"{balancer.get('Type', '')} load balancer")])
+                  for balancer in found["load_balancer"])
+    billed.extend(_billed(region, snapshot, state=snapshot.get("State", ""),
+                          usage=[{"kind": "snapshot", "size": snapshot.get("VolumeSize", 0)}],
+                          detail=f"{snapshot.get('VolumeSize', 0)} GB (full size; AWS bills the changed blocks)")
+                  for snapshot in found["snapshot"] if snapshot.get("OwnerId") == account)
+    return billed
+
+
+def tagged_left(client_for, region, tags, billed):
+    """Everything in the region that still carries all `tags`: the billable resources already
+    scanned (`billed`), and one describe per other type this collection creates (teardown's proof)."""
+    others = [resource_type for resource_type in RESOURCE_TYPES if resource_type not in BILLABLE_TYPES]
+    left = [resource for resource in billed if carries(resource, tags)]
+    for resources in find_resources(client_for, others, tags).values():
+        left.extend(_billed(region, resource, state=resource.get("State", ""), usage=[]) for resource in resources)
+    return left
 
 
 class RegionClients:
@@ -144,11 +119,6 @@ def caller_account(module):
     return sts.get_caller_identity(aws_retry=True)["Account"]
 
 
-def carries(resource, tags):
-    """Whether a resource carries every one of `tags`."""
-    return all(resource["tags"].get(key) == value for key, value in tags.items())
-
-
 def price(resource):
     """The resource with its monthly cost (full price), or None and a note when the table has no price."""
     try:
@@ -161,4 +131,4 @@ def price(resource):
 def sort_by_cost(resources):
     """Dearest first; unpriced ones after the priced, then by type order."""
     return sorted(resources, key=lambda r: (r["monthly_cost"] is None, -(r["monthly_cost"] or 0),
-                                            TYPE_ORDER.index(r["type"]), r["region"], r["id"]))
+                                            BILLABLE_TYPES.index(r["type"]), r["region"], r["id"]))

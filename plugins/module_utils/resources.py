@@ -1,7 +1,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Find the EC2 resources that carry a set of tags, one describe call per resource type.
+"""The one reader of an account's EC2 resources: one describe call per resource type.
 
-Used by the tagged_resources_info module (teardown's plan and its leftover proof).
+Every module that looks at what exists reads through find_resources: tagged_resources_info
+(provision's plan, teardown's plan), tag_audit, and through billable.py the leftovers audit,
+teardown's proof and cost_check's deployed mode. With `tags`, only what carries all of them
+(filtered by AWS where the API can, else here); without, everything of the types asked for.
 States matter: AWS keeps terminated instances and deleted NAT gateways visible for a while,
 so only the states that still exist (and may bill) are asked for.
 """
@@ -9,6 +12,7 @@ so only the states that still exist (and may bill) are asked for.
 from __future__ import annotations
 
 import datetime
+from typing import NamedTuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_tag_filter_dict,
@@ -18,29 +22,52 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import a
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 
-# In teardown's dependency order: what depends on others comes first.
-# type: (describe operation, result key, id key, extra filters, fields kept besides id/name/tags).
-# The fields are what teardown reports and what provision's plan (plan.py) compares with its inputs.
+
+class ResourceType(NamedTuple):
+    operation: str
+    result_key: str
+    id_key: str
+    live: dict  # filters that keep only what still exists
+    fields: tuple  # kept besides id/name/tags: what teardown reports, provision's plan compares, billing prices
+    service: str = "ec2"
+    params: tuple = ()  # fixed request parameters, as (name, value) pairs
+
+
+# What this collection creates, in teardown's dependency order: what depends on others comes first.
 RESOURCE_TYPES = {
-    "instance": ("describe_instances", "Reservations", "InstanceId",
-                 {"instance-state-name": ["pending", "running", "stopping", "stopped", "shutting-down"]},
-                 ("State", "PublicIpAddress", "PublicDnsName", "VpcId", "SubnetId", "InstanceType", "ImageId",
-                  "KeyName", "SecurityGroups", "MetadataOptions", "LaunchTime")),
-    "nat_gateway": ("describe_nat_gateways", "NatGateways", "NatGatewayId",
-                    {"state": ["pending", "available", "failed", "deleting"]}, ("State", "VpcId", "SubnetId")),
-    "elastic_ip": ("describe_addresses", "Addresses", "AllocationId", {}, ("PublicIp", "AssociationId")),
-    "volume": ("describe_volumes", "Volumes", "VolumeId", {}, ("State", "Size", "VolumeType", "Iops", "Throughput")),
-    "security_group": ("describe_security_groups", "SecurityGroups", "GroupId", {},
-                       ("VpcId", "GroupName", "Description", "IpPermissions")),
-    "route_table": ("describe_route_tables", "RouteTables", "RouteTableId", {}, ("VpcId", "Routes", "Associations")),
-    "subnet": ("describe_subnets", "Subnets", "SubnetId", {},
-               ("VpcId", "CidrBlock", "AvailabilityZone", "MapPublicIpOnLaunch")),
-    "internet_gateway": ("describe_internet_gateways", "InternetGateways", "InternetGatewayId", {}, ("Attachments",)),
-    "vpc": ("describe_vpcs", "Vpcs", "VpcId", {}, ("CidrBlock",)),
-    "key_pair": ("describe_key_pairs", "KeyPairs", "KeyPairId", {}, ("KeyName", "KeyFingerprint")),
+    "instance": ResourceType("describe_instances", "Reservations", "InstanceId",
+                             {"instance-state-name": ["pending", "running", "stopping", "stopped", "shutting-down"]},
+                             ("State", "PublicIpAddress", "PublicDnsName", "VpcId", "SubnetId", "InstanceType",
+                              "ImageId", "KeyName", "SecurityGroups", "MetadataOptions", "LaunchTime")),
+    "nat_gateway": ResourceType("describe_nat_gateways", "NatGateways", "NatGatewayId",
+                                {"state": ["pending", "available", "failed", "deleting"]},
+                                ("State", "VpcId", "SubnetId")),
+    "elastic_ip": ResourceType("describe_addresses", "Addresses", "AllocationId", {}, ("PublicIp", "AssociationId")),
+    "volume": ResourceType("describe_volumes", "Volumes", "VolumeId", {},
+                           ("State", "Size", "VolumeType", "Iops", "Throughput", "Attachments")),
+    "security_group": ResourceType("describe_security_groups", "SecurityGroups", "GroupId", {},
+                                   ("VpcId", "GroupName", "Description", "IpPermissions")),
+    "route_table": ResourceType("describe_route_tables", "RouteTables", "RouteTableId", {},
+                                ("VpcId", "Routes", "Associations")),
+    "subnet": ResourceType("describe_subnets", "Subnets", "SubnetId", {},
+                           ("VpcId", "CidrBlock", "AvailabilityZone", "MapPublicIpOnLaunch")),
+    "internet_gateway": ResourceType("describe_internet_gateways", "InternetGateways", "InternetGatewayId", {},
+                                     ("Attachments",)),
+    "vpc": ResourceType("describe_vpcs", "Vpcs", "VpcId", {}, ("CidrBlock",)),
+    "key_pair": ResourceType("describe_key_pairs", "KeyPairs", "KeyPairId", {}, ("KeyName", "KeyFingerprint")),
 }
+# What else bills and the audits look for, though this collection does not create it.
+OTHER_TYPES = {
+    "load_balancer": ResourceType("describe_load_balancers", "LoadBalancers", "LoadBalancerArn", {},
+                                  ("State", "Type", "LoadBalancerName", "VpcId"), service="elbv2"),
+    # The account's own only: public images' snapshots are listed too by some endpoints otherwise.
+    "snapshot": ResourceType("describe_snapshots", "Snapshots", "SnapshotId", {},
+                             ("State", "VolumeSize", "OwnerId"), params=(("OwnerIds", ["self"]),)),
+}
+ALL_TYPES = {**RESOURCE_TYPES, **OTHER_TYPES}
 # The VPC's DNS settings are attributes, one DescribeVpcAttribute call each: read with vpc_attributes.
 VPC_ATTRIBUTES = {"enableDnsSupport": "EnableDnsSupport", "enableDnsHostnames": "EnableDnsHostnames"}
+ELBV2_TAGS_PER_CALL = 20  # DescribeTags takes at most 20 ARNs
 
 
 @aws_retry()  # throttling: retried with backoff (not eventual consistency: AWSRetry does not retry NotFound)
@@ -51,10 +78,30 @@ def describe_all(client, operation, result_key, **params):
     return getattr(client, operation)(**params).get(result_key, [])
 
 
-def _describe(client, operation, result_key, filters):
-    # DescribeNatGateways spells its filter parameter "Filter"; the others "Filters".
-    filter_param = "Filter" if operation == "describe_nat_gateways" else "Filters"
-    return describe_all(client, operation, result_key, **{filter_param: ansible_dict_to_boto3_filter_list(filters)})
+def _describe(client, kind, tags):
+    params = dict(kind.params)
+    filters = dict(ansible_dict_to_tag_filter_dict(tags or {}), **kind.live)
+    if kind.service == "elbv2":  # no filters: its tags come from DescribeTags, matched below
+        items = describe_all(client, kind.operation, kind.result_key, **params)
+        return _with_elbv2_tags(client, items)
+    if filters:
+        # DescribeNatGateways spells its filter parameter "Filter"; the others "Filters".
+        params["Filter" if kind.operation == "describe_nat_gateways" else "Filters"] = \
+            ansible_dict_to_boto3_filter_list(filters)
+    items = describe_all(client, kind.operation, kind.result_key, **params)
+    if kind.operation == "describe_instances":
+        items = [instance for reservation in items for instance in reservation["Instances"]]
+    return items
+
+
+def _with_elbv2_tags(client, balancers):
+    arns = [balancer["LoadBalancerArn"] for balancer in balancers]
+    tags = {}
+    for start in range(0, len(arns), ELBV2_TAGS_PER_CALL):
+        for described in describe_all(client, "describe_tags", "TagDescriptions",
+                                      ResourceArns=arns[start:start + ELBV2_TAGS_PER_CALL]):
+            tags[described["ResourceArn"]] = described.get("Tags", [])
+    return [dict(balancer, Tags=tags.get(balancer["LoadBalancerArn"], [])) for balancer in balancers]
 
 
 def _summary(resource_type, item, id_key, fields):
@@ -65,14 +112,29 @@ def _summary(resource_type, item, id_key, fields):
             continue
         value = item[field]
         if field == "State" and isinstance(value, dict):
-            value = value["Name"]
+            value = value.get("Name", value.get("Code"))  # EC2 says Name, ELBv2 Code
         elif isinstance(value, datetime.datetime):
             # How long ago, too: provision skips its wait for SSH only for an instance that is not new.
             age = datetime.datetime.now(datetime.timezone.utc) - value  # noqa: UP017 (module_utils: Python < 3.11 too)
             summary["launched_seconds_ago"] = max(0, int(age.total_seconds()))
-            value = value.isoformat()
-        summary[field] = value
+        summary[field] = _plain(value)
     return summary
+
+
+def _plain(value):
+    """The value with its dates as ISO 8601 text (volumes' attachment times): modules return JSON."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def carries(resource, tags):
+    """Whether a found resource carries every one of `tags`."""
+    return all(resource["tags"].get(key) == value for key, value in tags.items())
 
 
 @aws_retry()
@@ -81,21 +143,29 @@ def _vpc_attribute(client, vpc_id, attribute):
     return answer[VPC_ATTRIBUTES[attribute]]["Value"]
 
 
-def find_tagged_resources(client, tags, types=None, vpc_attributes=False):
-    """{type: [summary, ...]} of every resource of `types` (default: all) carrying all `tags`.
+def find_resources(client_for, types=None, tags=None, vpc_attributes=False):
+    """{type: [summary, ...]} of every resource of `types` (default: RESOURCE_TYPES), in that order.
 
-    With `vpc_attributes`, each VPC also has its DNS settings (two calls per VPC found).
-    Each call is retried with jittered backoff on throttling.
+    `client_for(service)` gives the client of a service ("ec2", "elbv2"). With `tags`, only the
+    resources carrying all of them. With `vpc_attributes`, each VPC also has its DNS settings
+    (two calls per VPC found). Each call is retried with jittered backoff on throttling.
     """
+    clients = {}
     found = {}
     for resource_type in types or RESOURCE_TYPES:
-        operation, result_key, id_key, state_filter, fields = RESOURCE_TYPES[resource_type]
-        filters = dict(ansible_dict_to_tag_filter_dict(tags), **state_filter)
-        items = _describe(client, operation, result_key, filters)
-        if operation == "describe_instances":
-            items = [instance for reservation in items for instance in reservation["Instances"]]
-        found[resource_type] = [_summary(resource_type, item, id_key, fields) for item in items]
+        kind = ALL_TYPES[resource_type]
+        if kind.service not in clients:  # one client per service: making one loads its model
+            clients[kind.service] = client_for(kind.service)
+        items = [_summary(resource_type, item, kind.id_key, kind.fields)
+                 for item in _describe(clients[kind.service], kind, tags)]
+        found[resource_type] = [item for item in items if carries(item, tags or {})]
     if vpc_attributes:
+        ec2 = clients.get("ec2") or client_for("ec2")
         for vpc in found.get("vpc", []):
-            vpc.update({key: _vpc_attribute(client, vpc["id"], attribute) for attribute, key in VPC_ATTRIBUTES.items()})
+            vpc.update({key: _vpc_attribute(ec2, vpc["id"], attribute) for attribute, key in VPC_ATTRIBUTES.items()})
     return found
+
+
+def find_tagged_resources(client, tags, types=None, vpc_attributes=False):
+    """find_resources with one EC2 client, for the types this collection creates."""
+    return find_resources(lambda _service: client, types, tags, vpc_attributes)

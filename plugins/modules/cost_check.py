@@ -185,11 +185,7 @@ summary:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable import (
-    caller_account,
-    carries,
-    scan_region,
-)
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable import caller_account, scan_region
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.cost_gate import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
@@ -197,6 +193,7 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.cost_gate imp
     verdict,
 )
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import live_instance_price
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import carries
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
 
 try:
@@ -226,7 +223,7 @@ def deployed_usage(module, region):
         module.fail_json(msg="select must name the tags of the resources to price with mode=deployed, "
                              "e.g. {Project: tasklist, Environment: dev}")
     try:
-        found = scan_region(module.client("ec2"), module.client("elbv2"), region, caller_account(module))
+        found = scan_region(module.client, region, caller_account(module))
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg="Could not list the deployed resources")
     return [use for resource in found if carries(resource, select) for use in resource["usage"]]

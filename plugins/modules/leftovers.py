@@ -15,8 +15,8 @@ description:
   - Prices each from the collection's dated price table at full price (no free tier), the attached
     volumes and the auto-assigned public IPv4 address of an instance with the instance. A region
     or type that the table does not price is reported with C(monthly_cost=null).
-  - Flags resources without every one of I(required_tags); fails when a resource carries all of
-    I(fail_if_tagged) (teardown's proof that nothing of the environment still bills).
+  - Flags resources without every one of I(required_tags); fails when anything carries all of
+    I(fail_if_tagged) (teardown's proof that nothing of the environment is left).
   - Read-only; runs the same in check mode.
 author:
   - Shipyard maintainers (@shipyard)
@@ -32,7 +32,10 @@ options:
     elements: str
     default: [Project, Environment, ManagedBy, Owner, Name]
   fail_if_tagged:
-    description: Fail, listing them, when any billable resource carries all of these tags.
+    description:
+      - Fail, listing them, when anything carries all of these tags: a billable resource of the
+        scan, or a resource of another type this collection creates (VPC, subnet, internet gateway,
+        route table, security group, key pair: one more describe call per type and region, by these tags).
     type: dict
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -82,6 +85,12 @@ untagged:
   description: Number of resources that lack a required tag.
   returned: always
   type: int
+tagged_left:
+  description: With I(fail_if_tagged), everything found carrying those tags (empty when the module succeeds).
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.5.0
 regions_scanned:
   description: The regions looked at.
   returned: always
@@ -101,12 +110,13 @@ table:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable import (
+    BILLABLE_TYPES,
     RegionClients,
     caller_account,
-    carries,
     price,
     scan_region,
     sort_by_cost,
+    tagged_left,
 )
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.pricing import PRICE_TABLE_DATE
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import aws_retry
@@ -138,6 +148,18 @@ def table_lines(resources, total):
     return lines
 
 
+def without_usage(resource):
+    return {key: value for key, value in resource.items() if key != "usage"}
+
+
+def left_line(resource):
+    """One resource left behind, with its monthly cost when it bills."""
+    line = f"{resource['type']} {resource['id']} in {resource['region']}"
+    if resource["type"] in BILLABLE_TYPES:
+        line += f" ({resource['monthly_cost']} USD/month)"
+    return line
+
+
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
@@ -147,20 +169,26 @@ def main():
         ),
         supports_check_mode=True,
     )
+    selector = module.params["fail_if_tagged"]
     try:
         regions = module.params["regions"] or enabled_regions(module)
         account = caller_account(module)
         clients = RegionClients(module)
-        found = []
+        found, left = [], []
         for region in regions:
-            found.extend(scan_region(clients.client("ec2", region), clients.client("elbv2", region), region, account))
+            def client_for(service, region=region):
+                return clients.client(service, region)
+            billed = scan_region(client_for, region, account)
+            found.extend(billed)
+            if selector:
+                left.extend(tagged_left(client_for, region, selector, billed))
+        left = [without_usage(price(resource)) for resource in left]
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg="Could not list the billable resources")
 
     resources = []
     for resource in found:
-        priced = price(resource)
-        priced.pop("usage")
+        priced = without_usage(price(resource))
         priced["missing_tags"] = [key for key in module.params["required_tags"] if key not in resource["tags"]]
         resources.append(priced)
     resources = sort_by_cost(resources)
@@ -170,15 +198,11 @@ def main():
         by_region[r["region"]] = round(by_region.get(r["region"], 0) + (r["monthly_cost"] or 0), 2)
     result = dict(changed=False, resources=resources, count=len(resources), total_monthly_cost=total,
                   by_region=by_region, untagged=sum(1 for r in resources if r["missing_tags"]),
-                  regions_scanned=regions, price_date=PRICE_TABLE_DATE, table=table_lines(resources, total))
-
-    selector = module.params["fail_if_tagged"]
-    if selector:
-        tagged = [r for r in resources if carries(r, selector)]
-        if tagged:
-            names = "; ".join(f"{r['type']} {r['id']} in {r['region']} ({r['monthly_cost']} USD/month)" for r in tagged)
-            module.fail_json(msg=f"{len(tagged)} billable resources tagged "
-                                 f"{', '.join(f'{k}={v}' for k, v in selector.items())} are left: {names}", **result)
+                  regions_scanned=regions, price_date=PRICE_TABLE_DATE, table=table_lines(resources, total),
+                  tagged_left=[dict(r, line=left_line(r)) for r in left])
+    if left:
+        module.fail_json(msg=f"{len(left)} resources tagged {', '.join(f'{k}={v}' for k, v in selector.items())} "
+                             f"are left: {'; '.join(r['line'] for r in result['tagged_left'])}", **result)
     module.exit_json(**result)
 
 

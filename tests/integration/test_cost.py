@@ -129,7 +129,7 @@ def test_teardown_proof_fails_on_a_tagged_leftover_and_passes_once_it_is_gone(sa
 
     run = sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev", check=False)
     assert run.rc != 0
-    assert (f"1 billable resources tagged Project=tasklist, Environment=dev, ManagedBy=shipyard.ec2_compose are "
+    assert (f"1 resources tagged Project=tasklist, Environment=dev, ManagedBy=shipyard.ec2_compose are "
             f"left: snapshot {snapshot['SnapshotId']} in us-east-1 (0.5 USD/month)") in run.output
     assert ec2.describe_key_pairs()["KeyPairs"] == []
     assert sandbox.client("budgets").describe_budgets(AccountId=account(sandbox)).get("Budgets", []) == []

@@ -1,7 +1,65 @@
-"""Pricing and ordering of found resources (the scan itself runs against the emulator in
-tests/integration/test_cost.py)."""
+"""The billable view of one read (moto in process), its pricing and ordering (the modules that
+use it run against the emulator in tests/integration/test_cost.py)."""
 
-from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable import carries, price, sort_by_cost
+import boto3
+import pytest
+from moto import mock_aws
+
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable import (
+    price,
+    scan_region,
+    sort_by_cost,
+    tagged_left,
+)
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import carries
+
+OURS = {"Project": "tasklist", "Environment": "dev", "ManagedBy": "shipyard.ec2_compose"}
+
+
+def clients(service):
+    return boto3.client(service, region_name="us-east-1")
+
+
+@pytest.fixture
+def ec2(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield clients("ec2")
+
+
+def account():
+    return boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
+
+
+def tagged(resource_type, tags):
+    return [{"ResourceType": resource_type, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+
+
+def test_one_read_prices_an_instance_with_its_volume_and_lists_a_loose_volume(ec2):
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro")["Instances"][0]
+    loose = ec2.create_volume(AvailabilityZone="us-east-1a", Size=10, VolumeType="gp2")["VolumeId"]
+    ec2.create_snapshot(VolumeId=loose)
+    billed = {r["id"]: r for r in scan_region(clients, "us-east-1", account())}
+    kinds = [use["kind"] for use in billed[instance["InstanceId"]]["usage"]]
+    assert kinds[0] == "instance" and "volume" in kinds
+    assert billed[loose]["usage"] == [{"kind": "volume", "name": "volume", "volume_type": "gp2", "size": 10,
+                                       "iops": billed[loose]["usage"][0]["iops"], "throughput": None}]
+    assert [r["type"] for r in billed.values()].count("snapshot") == 1
+    assert {r["type"] for r in billed.values()} <= {"instance", "volume", "snapshot"}
+
+
+def test_tagged_left_adds_the_other_types_by_their_tags(ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tagged("vpc", OURS))["Vpc"]["VpcId"]
+    ec2.create_vpc(CidrBlock="10.1.0.0/16", TagSpecifications=tagged("vpc", {"Project": "other"}))
+    ec2.create_volume(AvailabilityZone="us-east-1a", Size=8, TagSpecifications=tagged("volume", OURS))
+    billed = scan_region(clients, "us-east-1", account())
+    left = tagged_left(clients, "us-east-1", OURS, billed)
+    assert sorted(r["type"] for r in left) == ["volume", "vpc"]
+    assert [r["id"] for r in left if r["type"] == "vpc"] == [vpc]
+    assert tagged_left(clients, "us-east-1", dict(OURS, Environment="prod"), billed) == []
 
 
 def resource(region, resource_type, usage, tags=None, resource_id="r-1"):

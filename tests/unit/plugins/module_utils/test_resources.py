@@ -1,4 +1,4 @@
-"""find_tagged_resources against moto's in-process EC2 (the emulator's own logic, no server)."""
+"""The reader (find_resources, find_tagged_resources) against moto in process (its logic, no server)."""
 
 import boto3
 import pytest
@@ -6,6 +6,7 @@ from moto import mock_aws
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import (
     RESOURCE_TYPES,
+    find_resources,
     find_tagged_resources,
 )
 
@@ -54,3 +55,37 @@ def test_types_come_back_in_teardown_order(ec2):
     assert list(find_tagged_resources(ec2, OURS)) == list(RESOURCE_TYPES)
     order = list(RESOURCE_TYPES)
     assert order[0] == "instance" and order[-2:] == ["vpc", "key_pair"]
+
+
+def clients(service):
+    return boto3.client(service, region_name="us-east-1")
+
+
+def test_without_tags_every_resource_of_the_types_is_found(ec2):
+    ours = make_vpc(ec2, OURS)
+    theirs = make_vpc(ec2, {"Project": "other"})
+    found = find_resources(clients, ["vpc", "key_pair"])
+    assert {ours, theirs} <= {vpc["id"] for vpc in found["vpc"]}
+    assert list(found) == ["vpc", "key_pair"]
+
+
+def test_load_balancers_are_matched_by_the_tags_elbv2_reports(ec2):
+    vpc = make_vpc(ec2, OURS)
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"us-east-1{zone}")
+               ["Subnet"]["SubnetId"] for n, zone in ((1, "a"), (2, "b"))]
+    elbv2 = clients("elbv2")
+    ours = elbv2.create_load_balancer(Name="tasklist-dev", Subnets=subnets,
+                                      Tags=[{"Key": k, "Value": v} for k, v in OURS.items()])["LoadBalancers"][0]
+    elbv2.create_load_balancer(Name="other", Subnets=subnets, Tags=[{"Key": "Project", "Value": "tasklist"}])
+    found = find_resources(clients, ["load_balancer"], OURS)["load_balancer"]
+    assert [(r["id"], r["LoadBalancerName"], r["tags"]) for r in found] == [
+        (ours["LoadBalancerArn"], "tasklist-dev", OURS)]
+    assert found[0]["State"] in ("provisioning", "active")  # ELBv2 spells its state Code, not Name
+    assert len(find_resources(clients, ["load_balancer"])["load_balancer"]) == 2
+
+
+def test_volume_attachment_times_come_back_as_text(ec2):
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=tag_spec("volume", OURS))
+    volumes = find_resources(clients, ["volume"], OURS)["volume"]
+    assert volumes and isinstance(volumes[0]["Attachments"][0]["AttachTime"], str)
