@@ -125,9 +125,25 @@ def _security_group(found, wanted):
     return matches, changes
 
 
+KEY_CONFLICT = "public key: not the one of ssh_key_path"
+
+
+def _key_blob(public_key):
+    """The key itself from an OpenSSH public key line (type, base64 blob, comment): the blob."""
+    fields = (public_key or "").split()
+    return fields[1] if len(fields) > 1 else ""
+
+
 def _key_pair(found, wanted):
     matches = _where(found, KeyName=wanted["name"])
-    return matches, lambda key: _tag_changes(key["tags"], wanted["tags"], purge=True)
+
+    def changes(key):
+        # ec2_key (force: false) keeps a key pair of the same name whatever its key: a host launched
+        # with it would refuse the operator's key. Compared only when both keys are known.
+        mine, theirs = _key_blob(wanted.get("public_key")), _key_blob(key.get("PublicKey"))
+        conflict = [KEY_CONFLICT] if mine and theirs and mine != theirs else []
+        return conflict + _tag_changes(key["tags"], wanted["tags"], purge=True)
+    return matches, changes
 
 
 def _instance(found, wanted):

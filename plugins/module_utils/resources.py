@@ -54,7 +54,9 @@ RESOURCE_TYPES = {
     "internet_gateway": ResourceType("describe_internet_gateways", "InternetGateways", "InternetGatewayId", {},
                                      ("Attachments",)),
     "vpc": ResourceType("describe_vpcs", "Vpcs", "VpcId", {}, ("CidrBlock",)),
-    "key_pair": ResourceType("describe_key_pairs", "KeyPairs", "KeyPairId", {}, ("KeyName", "KeyFingerprint")),
+    # With its public key: provision compares it with the operator's (fingerprint formats vary by key type).
+    "key_pair": ResourceType("describe_key_pairs", "KeyPairs", "KeyPairId", {},
+                             ("KeyName", "KeyFingerprint", "PublicKey"), params=(("IncludePublicKey", True),)),
 }
 # What else bills and the audits look for, though this collection does not create it.
 OTHER_TYPES = {

@@ -256,3 +256,26 @@ def test_check_mode_on_an_empty_cloud_creates_nothing(sandbox):
     assert sandbox.mutating_since(mark) == []
     assert sandbox.tagged() == {}
     assert not (sandbox.tmp_path / "ssh").exists()
+
+
+def test_a_key_pair_holding_another_key_stops_before_any_launch_unless_replaced(sandbox):
+    # Imported from "another laptop": same name, another public key.
+    laptop = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIATkzVjHARYX+uSC45mQufC8dMhMgROAaDXMUV8p4sEx laptop"
+    identity = {"Project": "tasklist", "Environment": "dev", "ManagedBy": "shipyard.ec2_compose"}
+    sandbox.ec2.import_key_pair(KeyName="tasklist-dev", PublicKeyMaterial=laptop.encode(), TagSpecifications=[
+        {"ResourceType": "key-pair", "Tags": [{"Key": k, "Value": v} for k, v in identity.items()]}])
+    settings = json.dumps({"admin_cidrs": [ADMIN]})
+
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/provision.yml", "-e", settings, check=False)
+    assert run.rc != 0
+    assert "The key pair tasklist-dev already exists in this region with another public key than" in run.output
+    assert f"{sandbox.tmp_path}/ssh/dev.pub" in run.output and "replace_key_pair=true" in run.output
+    assert "RunInstances" not in sandbox.mutating_since(mark)
+    assert "instance" not in sandbox.tagged()
+
+    sandbox.playbook("playbooks/provision.yml", "-e", settings, "-e", "replace_key_pair=true")
+    key = only(sandbox.ec2.describe_key_pairs(KeyNames=["tasklist-dev"], IncludePublicKey=True)["KeyPairs"])
+    assert key["PublicKey"].split()[1] == (sandbox.tmp_path / "ssh" / "dev.pub").read_text().split()[1]
+    assert {t["Key"] for t in key["Tags"]} >= STANDARD_TAGS
+    assert len(sandbox.tagged().get("instance", [])) == 1

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ansible_collections.shipyard.ec2_compose.plugins.module_utils.plan import plan
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.plan import KEY_CONFLICT, plan
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import find_tagged_resources
 
 ADMIN = "203.0.113.7/32"
@@ -213,6 +213,19 @@ def test_two_instances_for_one_are_an_update_that_says_so(ec2, stack):
                       TagSpecifications=spec("instance", tags(stack["env"], "web", LoginUser="admin")))
     result = plan(read(ec2, stack), "instance", wanted(stack)["instance"])
     assert (result["action"], result["changes"]) == ("update", ["2 found, 1 wanted"])
+
+
+def test_a_key_pair_holding_another_public_key_is_a_conflict(ec2, stack):
+    theirs = ec2.describe_key_pairs(KeyNames=[f"tasklist-{stack['env']}"], IncludePublicKey=True)["KeyPairs"][0]
+    want = wanted(stack)["key_pair"]
+    same = plan(read(ec2, stack), "key_pair", dict(want, public_key=theirs["PublicKey"].split()[0] + " "
+                                                   + theirs["PublicKey"].split()[1] + " another-comment"))
+    assert (same["action"], same["changes"]) == ("keep", [])
+    other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIATkzVjHARYX+uSC45mQufC8dMhMgROAaDXMUV8p4sEx laptop"
+    result = plan(read(ec2, stack), "key_pair", dict(want, public_key=other))
+    assert (result["action"], result["changes"]) == ("update", [KEY_CONFLICT])
+    # Not known yet (the local key is made later in check mode): not compared.
+    assert plan(read(ec2, stack), "key_pair", dict(want, public_key=""))["action"] == "keep"
 
 
 def test_an_unknown_kind_is_refused_by_name():
