@@ -6,6 +6,8 @@ What this adds to a plain ``moto_server``:
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
 * five fixes for moto bugs that break amazon.aws modules, and Budgets'
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
+* AWS's refusals that moto lacks (aws_rules.py): no delete of what a live instance uses, and for a
+  while after a termination, of what its network interface still holds;
 * with the backer, instances that are "pending" until their container has booted, as on AWS an
   instance is pending until it has booted (moto makes them "running" at once), and the backer's
   own calls let through when IAM is enforced;
@@ -37,7 +39,8 @@ from urllib.parse import parse_qsl
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402 - sandbox/ is not a package
+import aws_rules  # noqa: E402 - sandbox/ is not a package
+from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
 # EC2's query protocol: TagSpecification.1.ResourceType=vpc, TagSpecification.1.Tag.1.Key=ManagedBy, ...
@@ -307,6 +310,14 @@ def main():
     parser.add_argument("--backer", action="store_true", help="back running instances with containers")
     parser.add_argument("--controller-address", default="127.0.0.1",
                         help="this machine's address as the instances see it (GET /sandbox-api/checkip)")
+    parser.add_argument("--linger-seconds", type=float,
+                        default=float(os.environ.get("SANDBOX_LINGER_SECONDS", aws_rules.DEFAULT_LINGER_SECONDS)),
+                        help="how long a terminated instance's interface still holds its security groups, subnet "
+                             "and public address (env SANDBOX_LINGER_SECONDS; 0: released at once, as moto does)")
+    parser.add_argument("--no-dependency-checks", action="store_true",
+                        default=os.environ.get("SANDBOX_DEPENDENCY_CHECKS", "1") == "0",
+                        help="let deletes through whose dependents still live, as moto does "
+                             "(env SANDBOX_DEPENDENCY_CHECKS=0)")
     args = parser.parse_args()
     args.state_dir.mkdir(parents=True, exist_ok=True)
 
@@ -316,6 +327,7 @@ def main():
     from werkzeug.serving import make_server
 
     patch_moto()
+    aws_rules.install(linger_seconds=args.linger_seconds, dependencies=not args.no_dependency_checks)
     backer = None
     if args.backer:
         hold_instances_pending()

@@ -33,9 +33,9 @@ options:
     default: [Project, Environment, ManagedBy, Owner, Name]
   fail_if_tagged:
     description:
-      - Fail, listing them, when anything carries all of these tags: a billable resource of the
-        scan, or a resource of another type this collection creates (VPC, subnet, internet gateway,
-        route table, security group, key pair: one more describe call per type and region, by these tags).
+      - Fail, listing them, when anything carries all of these tags, a billable resource of the
+        scan or a resource of another type this collection creates (VPC, subnet, internet gateway,
+        route table, security group, key pair; one more describe call per type and region, by these tags).
     type: dict
 extends_documentation_fragment:
   - amazon.aws.common.modules
