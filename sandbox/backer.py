@@ -4,7 +4,8 @@ For every running instance of the emulator it boots a "vm" container (sandbox/vm
 as PID 1, sshd, able to run Docker inside), then does what EC2 + cloud-init do at first boot:
 creates the AMI's login user with the key pair's public key and passwordless sudo, and runs the
 instance's user data once (output in /var/log/cloud-init-output.log, then
-/var/lib/cloud/instance/boot-finished). The container's address is written back on the instance
+/var/lib/cloud/instance/boot-finished), while a first-boot package job holds the dpkg locks for a
+while, as apt's daily jobs do on a cloud image. The container's address is written back on the instance
 as the tag ``SandboxAddress``, which inventory/sandbox.aws_ec2.yml turns into ``ansible_host``.
 Stopped instances stop their container; terminated ones (or ones gone after a reset) lose it.
 An instance is "pending" until its container has booted, then "running" (``on_booted``).
@@ -17,6 +18,7 @@ log leaves out: the calls counted in tests and benchmarks are the user's.
 
 import base64
 import json
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -25,6 +27,8 @@ import boto3
 from images import IMAGE_DIR, vm_image
 
 BACKER_ACCESS_KEY = "sandbox-backer"
+# On a cloud image apt's first-boot jobs hold the dpkg lock for seconds to minutes.
+DEFAULT_FIRST_BOOT_APT_SECONDS = 20
 ADDRESS_TAG = "SandboxAddress"
 PRELOAD_MOUNT = "/opt/shipyard-sandbox/images"
 # What Docker-in-a-container needs here, without --privileged (which this host refuses).
@@ -45,8 +49,21 @@ printf '%s\n' "$PUBLIC_KEY" > "$home/.ssh/authorized_keys"
 chown "$LOGIN_USER:" "$home/.ssh/authorized_keys" && chmod 600 "$home/.ssh/authorized_keys"
 mkdir -p /var/lib/cloud/instance
 """
-# Like cloud-init's scripts-user: once systemd is up, run the user data if it is a script.
+# Like a cloud image's first boot: a package job (apt's daily upgrade, cloud-init's package update)
+# holds the dpkg locks for a while after sshd answers; then cloud-init's scripts-user runs the user
+# data if it is a script, and writes boot-finished.
 RUN_USER_DATA = r"""
+if [ "${FIRST_BOOT_APT_SECONDS:-0}" != 0 ]; then
+  python3 - "$FIRST_BOOT_APT_SECONDS" > /var/log/sandbox-first-boot-apt.log 2>&1 <<'JOB' &
+import fcntl, sys, time
+locks = [open(path, "w") for path in ("/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock")]
+for lock in locks:
+    fcntl.lockf(lock, fcntl.LOCK_EX)
+print("held", time.time(), flush=True)
+time.sleep(float(sys.argv[1]))
+print("released", time.time(), flush=True)
+JOB
+fi
 systemctl is-system-running --wait >/dev/null 2>&1
 cd /var/lib/cloud/instance
 if head -c2 user-data.txt | grep -q '#!'; then
@@ -57,6 +74,15 @@ else
 fi
 touch boot-finished
 """
+
+
+def first_boot_apt_seconds(instance):
+    """How long the instance's first-boot package job holds the dpkg locks: its tag
+    SandboxFirstBootAptSeconds, else SANDBOX_FIRST_BOOT_APT_SECONDS, else the default."""
+    tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
+    seconds = tags.get("SandboxFirstBootAptSeconds",
+                       os.environ.get("SANDBOX_FIRST_BOOT_APT_SECONDS", DEFAULT_FIRST_BOOT_APT_SECONDS))
+    return max(0.0, float(seconds))
 
 
 def login_user_for(image_name):
@@ -178,7 +204,8 @@ class Backer:
         encoded = user_data.get("UserData", {}).get("Value", "")
         self.docker("exec", "-i", container, "bash", "-c", "cat > /var/lib/cloud/instance/user-data.txt",
                     stdin=base64.b64decode(encoded) if encoded else b"")
-        self.docker("exec", "--detach", container, "bash", "-c", RUN_USER_DATA)
+        self.docker("exec", "--detach", "-e", f"FIRST_BOOT_APT_SECONDS={first_boot_apt_seconds(instance)}",
+                    container, "bash", "-c", RUN_USER_DATA)
         self.tag_address(ec2.meta.region_name, instance_id, container)
 
     def tag_address(self, region, instance_id, container):

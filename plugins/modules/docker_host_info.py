@@ -35,6 +35,11 @@ options:
     type: list
     elements: str
     default: []
+  boot_finished_path:
+    description: The file cloud-init writes when the first boot is over (the user data has run).
+    type: path
+    default: /var/lib/cloud/instance/boot-finished
+    version_added: 0.6.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -88,6 +93,12 @@ users_not_in_group:
   returned: always
   type: list
   elements: str
+first_boot_finished:
+  description: Whether cloud-init has finished the first boot (I(boot_finished_path) exists); true on
+    a host without cloud-init (no C(/var/lib/cloud)).
+  returned: always
+  type: bool
+  version_added: 0.6.0
 compose_version:
   description: What C(docker compose version --short) prints; empty when Docker or compose v2 is missing.
   returned: always
@@ -145,6 +156,12 @@ def file_holds(path, content, mode):
         return False
 
 
+def first_boot_finished(boot_finished_path):
+    """cloud-init wrote its last file, or there is no cloud-init (its state directory is missing)."""
+    cloud_state = os.path.dirname(os.path.dirname(boot_finished_path))
+    return os.path.exists(boot_finished_path) or not os.path.isdir(cloud_state)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -152,6 +169,7 @@ def main():
             daemon_json=dict(type="str"),
             daemon_json_path=dict(type="path", default="/etc/docker/daemon.json"),
             users=dict(type="list", elements="str", default=[]),
+            boot_finished_path=dict(type="path", default="/var/lib/cloud/instance/boot-finished"),
         ),
         supports_check_mode=True,
     )
@@ -186,6 +204,7 @@ def main():
         service=service,
         users_not_in_group=users_not_in_group(params["users"]),
         compose_version=compose_version,
+        first_boot_finished=first_boot_finished(params["boot_finished_path"]),
     )
 
 

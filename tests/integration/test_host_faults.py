@@ -2,6 +2,7 @@
 completes on a re-run, and an app that fails its health check fails the run with the services'
 state and logs (compose has replaced the containers: the previous version is not kept running)."""
 
+import datetime
 import json
 import os
 import re
@@ -42,8 +43,31 @@ def tasks_answer(run):
         return response.status == 200 and isinstance(json.loads(response.read()), list)
 
 
+def test_configure_waits_for_a_first_boot_that_holds_the_dpkg_lock(sandbox):
+    # Longer than apt's own default wait for the lock (60 s): a first-boot package job as on a cloud image.
+    hold = 150
+    first_boot = {"extra_tags": {"SandboxFirstBootAptSeconds": str(hold)}}
+    sandbox.playbook("playbooks/provision.yml", "-e", json.dumps(first_boot))
+    run = sandbox.playbook("playbooks/configure.yml")
+    assert tasks_answer(run)
+
+    (host,) = sandbox.containers()
+
+    def host_file(path):
+        return subprocess.run(["docker", "exec", host, "cat", path], capture_output=True, text=True, timeout=60,
+                              check=True).stdout
+
+    job = dict(line.split() for line in host_file("/var/log/sandbox-first-boot-apt.log").splitlines())
+    held, released = float(job["held"]), float(job["released"])
+    assert released - held >= hold
+    first_install = next(line for line in host_file("/var/log/dpkg.log").splitlines() if " install " in line)
+    installed = datetime.datetime.strptime(first_install[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.UTC)
+    assert installed.timestamp() >= released - 1, "dpkg ran while the first-boot job held its lock"
+
+
 def test_configure_interrupted_completes_on_rerun_and_the_health_contract_decides(sandbox):
-    sandbox.playbook("playbooks/provision.yml")
+    # No first-boot package job: the first kill must land in the middle of the Docker install.
+    sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"extra_tags": {"SandboxFirstBootAptSeconds": "0"}}))
 
     configure_killed_during(sandbox, "Install Docker Engine and compose v2", seconds=15)
     configure_killed_during(sandbox, "Build and start the app", seconds=20)

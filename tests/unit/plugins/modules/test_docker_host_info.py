@@ -5,6 +5,7 @@ import grp
 import pwd
 
 from ansible_collections.shipyard.ec2_compose.plugins.modules.docker_host_info import (
+    first_boot_finished,
     installed_packages,
     users_not_in_group,
 )
@@ -23,6 +24,15 @@ def test_group_membership_counts_the_primary_group_too():
     assert users_not_in_group(["root"], root_group) == []
     assert users_not_in_group(["root", "no-such-user"], root_group) == ["no-such-user"]
     assert users_not_in_group(["root"], "no-such-group") == ["root"]
+
+
+def test_first_boot_is_over_once_cloud_init_wrote_boot_finished(tmp_path):
+    boot_finished = tmp_path / "cloud" / "instance" / "boot-finished"
+    assert first_boot_finished(str(boot_finished))  # no cloud-init on this host: nothing to wait for
+    boot_finished.parent.mkdir(parents=True)
+    assert not first_boot_finished(str(boot_finished))  # cloud-init is at work
+    boot_finished.touch()
+    assert first_boot_finished(str(boot_finished))
 
 
 def test_the_module_reads_this_machine(tmp_path, run_module):
