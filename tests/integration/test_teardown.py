@@ -64,9 +64,22 @@ def test_teardown_deletes_one_environment_and_nothing_else(two_environments):
     default_vpcs = [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]]
     assert default_vpcs
 
+    # SSH knew the dev host by its public address and by the inventory's address: both are
+    # forgotten, another host's entry is kept.
+    (dev_host,) = [instance for reservation in ec2.describe_instances(Filters=[
+        {"Name": "tag:Environment", "Values": ["dev"]}, {"Name": "instance-state-name", "Values": ["running"]}],
+    )["Reservations"] for instance in reservation["Instances"]]
+    tags = {tag["Key"]: tag["Value"] for tag in dev_host["Tags"]}
+    host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIATkzVjHARYX+uSC45mQufC8dMhMgROAaDXMUV8p4sEx"
+    known_hosts = sandbox.tmp_path / "known_hosts"
+    known_hosts.write_text("".join(f"{address} {host_key}\n" for address in
+                                   (dev_host["PublicIpAddress"], tags["SandboxAddress"], "198.51.100.9")))
+
     mark = sandbox.requests_mark()
-    run = sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev")
+    run = sandbox.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev",
+                           "-e", f"teardown_known_hosts_file={known_hosts}")
     assert "Nothing tagged Project=tasklist Environment=dev is left" in run.output
+    assert known_hosts.read_text().split() == ["198.51.100.9", *host_key.split()]
     assert sandbox.tagged("dev") == {}
     assert sandbox.tagged("staging") == staging_before
     assert [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]] == \
