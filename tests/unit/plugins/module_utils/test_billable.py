@@ -2,8 +2,6 @@
 use it run against the emulator in tests/integration/test_cost.py)."""
 
 import boto3
-import pytest
-from moto import mock_aws
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.billable import (
     price,
@@ -18,15 +16,6 @@ OURS = {"Project": "tasklist", "Environment": "dev", "ManagedBy": "shipyard.ec2_
 
 def clients(service):
     return boto3.client(service, region_name="us-east-1")
-
-
-@pytest.fixture
-def ec2(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield clients("ec2")
 
 
 def account():

@@ -1,8 +1,6 @@
 """The reader (find_resources, find_tagged_resources) against moto in process (its logic, no server)."""
 
 import boto3
-import pytest
-from moto import mock_aws
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import (
     RESOURCE_TYPES,
@@ -13,17 +11,12 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources imp
 OURS = {"Project": "tasklist", "Environment": "dev", "ManagedBy": "shipyard.ec2_compose"}
 
 
+def clients(service):
+    return boto3.client(service, region_name="us-east-1")
+
+
 def tag_spec(resource_type, tags):
     return [{"ResourceType": resource_type, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
-
-
-@pytest.fixture
-def ec2(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield boto3.client("ec2", region_name="us-east-1")
 
 
 def make_vpc(ec2, tags):
@@ -55,10 +48,6 @@ def test_types_come_back_in_teardown_order(ec2):
     assert list(find_tagged_resources(ec2, OURS)) == list(RESOURCE_TYPES)
     order = list(RESOURCE_TYPES)
     assert order[0] == "instance" and order[-2:] == ["vpc", "key_pair"]
-
-
-def clients(service):
-    return boto3.client(service, region_name="us-east-1")
 
 
 def test_without_tags_every_resource_of_the_types_is_found(ec2):
