@@ -6,7 +6,10 @@ No idempotency, no validation, no reporting: the least work that creates the def
 
 from __future__ import annotations
 
+import time
+
 import boto3
+import botocore.exceptions
 
 TAGS = {"Project": "baseline", "Environment": "bench", "ManagedBy": "boto3-baseline"}
 UBUNTU = ("099720109477", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*")
@@ -54,15 +57,27 @@ def create(public_key: str) -> dict:
             "group": group, "instance": instance}
 
 
+def once_released(call, **params):
+    """Retry every second while AWS answers DependencyViolation: a terminated instance's network
+    interface holds its security group, subnet and address for a while (the least a script must do)."""
+    while True:
+        try:
+            return call(**params)
+        except botocore.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] != "DependencyViolation":
+                raise
+            time.sleep(1)
+
+
 def delete(stack: dict) -> None:
     ec2 = boto3.client("ec2")
     ec2.terminate_instances(InstanceIds=[stack["instance"]])
     ec2.get_waiter("instance_terminated").wait(InstanceIds=[stack["instance"]], WaiterConfig={"Delay": 1})
-    ec2.delete_security_group(GroupId=stack["group"])
+    once_released(ec2.delete_security_group, GroupId=stack["group"])
     ec2.disassociate_route_table(AssociationId=stack["association"])
     ec2.delete_route_table(RouteTableId=stack["table"])
-    ec2.delete_subnet(SubnetId=stack["subnet"])
-    ec2.detach_internet_gateway(InternetGatewayId=stack["igw"], VpcId=stack["vpc"])
+    once_released(ec2.delete_subnet, SubnetId=stack["subnet"])
+    once_released(ec2.detach_internet_gateway, InternetGatewayId=stack["igw"], VpcId=stack["vpc"])
     ec2.delete_internet_gateway(InternetGatewayId=stack["igw"])
     ec2.delete_vpc(VpcId=stack["vpc"])
     ec2.delete_key_pair(KeyName="baseline")
