@@ -2,6 +2,7 @@
 completes on a re-run, and an app that fails its health check fails the run with the services'
 state and logs (compose has replaced the containers: the previous version is not kept running)."""
 
+import contextlib
 import datetime
 import json
 import os
@@ -33,8 +34,31 @@ def configure_killed_during(sandbox, task, seconds):
             pytest.fail(f"configure ended before the task '{task}'")
         assert process.poll() is None, f"configure finished within {seconds} s of '{task}': nothing interrupted"
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
+        # ansible-playbook's workers start sessions of their own (os.setsid): its process group
+        # does not hold them, so its descendants are killed by id as well.
+        for pid in [process.pid, *descendants(process.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
+
+
+def descendants(pid):
+    """The ids of every process below `pid`, from /proc (children first listed, then theirs)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def tasks_answer(run):
@@ -60,7 +84,8 @@ def test_configure_waits_for_a_first_boot_that_holds_the_dpkg_lock(sandbox):
     job = dict(line.split() for line in host_file("/var/log/sandbox-first-boot-apt.log").splitlines())
     held, released = float(job["held"]), float(job["released"])
     assert released - held >= hold
-    first_install = next(line for line in host_file("/var/log/dpkg.log").splitlines() if " install " in line)
+    # The image's own installs are in the log too: the first of Docker's is configure's.
+    first_install = next(line for line in host_file("/var/log/dpkg.log").splitlines() if " install docker" in line)
     installed = datetime.datetime.strptime(first_install[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.UTC)
     assert installed.timestamp() >= released - 1, "dpkg ran while the first-boot job held its lock"
 
