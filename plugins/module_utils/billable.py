@@ -107,10 +107,14 @@ class RegionClients:
         self.config = params.pop("aws_config", None)
         self.session = boto3.session.Session(profile_name=params.pop("profile_name", None))
         self.params = params
+        self.clients = {}
 
     def client(self, service, region):
-        return self.session.client(service, region_name=region, endpoint_url=self.endpoint, config=self.config,
-                                   **self.params)
+        """The service's client in the region, made once (the billable scan and the proof both ask)."""
+        if (service, region) not in self.clients:
+            self.clients[service, region] = self.session.client(
+                service, region_name=region, endpoint_url=self.endpoint, config=self.config, **self.params)
+        return self.clients[service, region]
 
 
 def caller_account(module):

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: compose_app_info
 short_description: Read, in one pass, whether a host runs a compose app at the wanted version
-version_added: 0.6.0
+version_added: 0.5.0
 description:
   - Compares what the host runs with what a deployment would leave there - the checkout at the
     commit that I(version) names in I(repo) (one C(git ls-remote)), with no local changes; the

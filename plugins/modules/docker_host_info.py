@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: docker_host_info
 short_description: Read, in one pass, what the docker role would change on a host
-version_added: 0.6.0
+version_added: 0.5.0
 description:
   - Reads the host's distribution (the same facts as M(ansible.builtin.setup)'s), which of
     I(packages) are installed, whether C(/etc/docker/daemon.json) holds I(daemon_json), whether
@@ -39,7 +39,6 @@ options:
     description: The file cloud-init writes when the first boot is over (the user data has run).
     type: path
     default: /var/lib/cloud/instance/boot-finished
-    version_added: 0.6.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -98,7 +97,6 @@ first_boot_finished:
     a host without cloud-init (no C(/var/lib/cloud)).
   returned: always
   type: bool
-  version_added: 0.6.0
 compose_version:
   description: What C(docker compose version --short) prints; empty when Docker or compose v2 is missing.
   returned: always
