@@ -8,6 +8,8 @@ instance's user data once (output in /var/log/cloud-init-output.log, then
 while, as apt's daily jobs do on a cloud image. The container's address is written back on the instance
 as the tag ``SandboxAddress``, which inventory/sandbox.aws_ec2.yml turns into ``ansible_host``.
 Stopped instances stop their container; terminated ones (or ones gone after a reset) lose it.
+Every host's security groups are enforced in its network namespace (security_groups.py), from before
+its first boot and whenever they change.
 An instance is "pending" until its container has booted, then "running" (``on_booted``).
 
 It runs inside the emulator's process (see moto_launcher.py): a sync after every call that starts,
@@ -17,6 +19,7 @@ log leaves out: the calls counted in tests and benchmarks are the user's.
 """
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -24,6 +27,7 @@ import threading
 from pathlib import Path
 
 import boto3
+import security_groups
 from images import IMAGE_DIR, vm_image
 
 BACKER_ACCESS_KEY = "sandbox-backer"
@@ -96,8 +100,9 @@ def suite_for(image_name):
 
 
 class Backer:
-    def __init__(self, endpoint, state_dir, on_booted=None):
+    def __init__(self, endpoint, state_dir, on_booted=None, enforce_security_groups=True):
         self.endpoint = endpoint
+        self.enforce_security_groups = enforce_security_groups
         self.on_booted = on_booted or (lambda region, instance_id: None)
         self.registry_path = Path(state_dir) / "containers.json"
         self.label = sandbox_label(state_dir)
@@ -142,10 +147,11 @@ class Backer:
         """Catch up with one region (after a call made there) or with every region."""
         with self.lock:
             regions = [region] if region else self.regions()
-            seen = set()
+            seen, listed = set(), {}
             for region_name, instance in self.instances(regions):
                 instance_id, state = instance["InstanceId"], instance["State"]["Name"]
                 seen.add(instance_id)
+                listed.setdefault(region_name, []).append(instance)
                 known = self.containers.get(instance_id)
                 try:
                     if state in ("pending", "running") and not known:
@@ -154,6 +160,7 @@ class Backer:
                     elif state in ("pending", "running") and known["state"] == "stopped":
                         self.docker("start", known["id"])
                         known["state"] = "running"
+                        known.pop("filter", None)  # a started container has a new network namespace
                         self.tag_address(region_name, instance_id, known["id"])
                         self.on_booted(region_name, instance_id)
                     elif state == "pending" and known["state"] == "running" and known.get("address"):
@@ -169,6 +176,8 @@ class Backer:
                         if instance_id not in seen and (region is None or known.get("region") == region)]
             for instance_id in vanished:  # the emulator was reset
                 self.remove(instance_id)
+            for region_name, instances in listed.items():
+                self.apply_filters(region_name, instances)
             self.save_registry()
 
     def boot(self, region, instance):
@@ -182,9 +191,11 @@ class Backer:
             "--label", self.label, "--label", f"shipyard.sandbox.instance={instance_id}",
             *VM_RUN_OPTIONS, "-v", f"{IMAGE_DIR}:{PRELOAD_MOUNT}:ro", vm_image(suite_for(image_name)),
         ).strip()
-        self.containers[instance_id] = {"id": container, "state": "running", "region": region}
+        self.containers[instance_id] = {"id": container, "state": "running", "region": region,
+                                        "address": self.address_of(container)}
         self.save_registry()
         try:
+            self.apply_filters(region)  # before sshd answers, as the groups hold from the first packet
             self.first_boot(ec2, instance, image_name, container)
         except (subprocess.SubprocessError, OSError):
             self.remove(instance_id)  # half booted: the next sync boots it again
@@ -208,10 +219,44 @@ class Backer:
                     container, "bash", "-c", RUN_USER_DATA)
         self.tag_address(ec2.meta.region_name, instance_id, container)
 
+    def address_of(self, container):
+        return self.docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", container).strip()
+
     def tag_address(self, region, instance_id, container):
-        address = self.docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", container).strip()
+        address = self.address_of(container)
         self.containers[instance_id]["address"] = address
         self.ec2(region).create_tags(Resources=[instance_id], Tags=[{"Key": ADDRESS_TAG, "Value": address}])
+
+    def apply_filters(self, region, instances=None):
+        """Give each live host of the region the packet filter of its security groups, where it changed
+        (the groups' rules, the instance's groups, or the addresses of the hosts a rule refers to)."""
+        if not self.enforce_security_groups:
+            return
+        if instances is None:
+            instances = [instance for _, instance in self.instances([region])]
+        hosts = []
+        for instance in instances:
+            known = self.containers.get(instance["InstanceId"])
+            if known and known["state"] == "running" and known.get("address") and \
+                    instance["State"]["Name"] in ("pending", "running"):
+                hosts.append(dict(instance, address=known["address"]))
+        if not hosts:
+            return
+        pages = self.ec2(region).get_paginator("describe_security_groups").paginate()
+        groups = {group["GroupId"]: group for page in pages for group in page["SecurityGroups"]}
+        for instance_id, rules in security_groups.rulesets(hosts, groups).items():
+            known = self.containers[instance_id]
+            digest = hashlib.sha256(rules.encode()).hexdigest()
+            if known.get("filter") == digest:
+                continue
+            try:
+                self.docker("exec", "-i", known["id"], "iptables-restore", stdin=rules.encode())
+            except (subprocess.SubprocessError, OSError) as error:
+                said = getattr(error, "stderr", b"") or b""
+                self.log(f"{instance_id}: security groups NOT enforced: {error} {said.decode(errors='replace')}")
+                continue
+            known["filter"] = digest
+            self.log(f"{instance_id}: security groups enforced ({rules.count(' -j RETURN') - 1} allow rules)")
 
     def remove(self, instance_id):
         known = self.containers.pop(instance_id, None)

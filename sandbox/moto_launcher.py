@@ -14,7 +14,8 @@ What this adds to a plain ``moto_server``:
 * a request log (one JSON line per AWS API call: service, action, region, HTTP status, and the tags
   an EC2 create call asked for by resource type) so tests and the benchmark can count calls, tell read
   calls from writes, and prove that every create carries the tags the IAM policy's conditions require;
-* with --backer, the backer (backer.py): a container for every running instance;
+* with --backer, the backer (backer.py): a container for every running instance, its security
+  groups enforced on it (security_groups.py; --no-security-groups to leave every port open);
 * two endpoints of its own: ``GET /sandbox-api/ping`` (cheap liveness: the emulator's PID and state
   directory, so ``sandboxctl up`` recognises its own emulator) and ``GET /sandbox-api/checkip``
   (what AWS's checkip service answers: the caller's address as the hosts see it, the Docker
@@ -45,9 +46,11 @@ from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
 # EC2's query protocol: TagSpecification.1.ResourceType=vpc, TagSpecification.1.Tag.1.Key=ManagedBy, ...
 TAG_SPECIFICATION = re.compile(r"TagSpecification\.(\d+)\.(ResourceType|Tag\.(\d+)\.(Key|Value))$")
-# Calls after which the backer must catch up before the caller gets its answer.
-INSTANCE_STATE_CHANGES = {"RunInstances", "StartInstances", "StopInstances", "TerminateInstances",
-                          "POST /moto-api/reset"}
+# Calls after which the backer must catch up before the caller gets its answer: the instances' states,
+# and what the hosts' packet filters are made of (a group's rules, an instance's groups).
+BACKER_CATCHES_UP = {"RunInstances", "StartInstances", "StopInstances", "TerminateInstances", "POST /moto-api/reset",
+                     "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "ModifySecurityGroupRules",
+                     "ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute"}
 AMI_DEFAULTS = {
     "state": "available",
     "public": True,
@@ -245,7 +248,7 @@ class RequestLog:
         if call and call.get("service") is not None:
             self.write(dict(call, status=status[0] if status else 0))
         action, region = (call or {}).get("action"), (call or {}).get("region")
-        if self.backer and action in INSTANCE_STATE_CHANGES:
+        if self.backer and action in BACKER_CATCHES_UP:
             sync_safely(self.backer, region or None)  # a reset: every region
         return response
 
@@ -318,6 +321,10 @@ def main():
                         default=os.environ.get("SANDBOX_DEPENDENCY_CHECKS", "1") == "0",
                         help="let deletes through whose dependents still live, as moto does "
                              "(env SANDBOX_DEPENDENCY_CHECKS=0)")
+    parser.add_argument("--no-security-groups", action="store_true",
+                        default=os.environ.get("SANDBOX_SECURITY_GROUPS", "1") == "0",
+                        help="leave every port of the hosts open, as a plain container is "
+                             "(env SANDBOX_SECURITY_GROUPS=0)")
     args = parser.parse_args()
     args.state_dir.mkdir(parents=True, exist_ok=True)
 
@@ -332,7 +339,8 @@ def main():
     if args.backer:
         hold_instances_pending()
         let_the_backer_through_iam()
-        backer = Backer(f"http://127.0.0.1:{args.port}", args.state_dir, on_booted=mark_running)
+        backer = Backer(f"http://127.0.0.1:{args.port}", args.state_dir, on_booted=mark_running,
+                        enforce_security_groups=not args.no_security_groups)
     identity = {"pid": os.getpid(), "state_dir": str(args.state_dir.resolve()),
                 "controller_address": args.controller_address}
     app = RequestLog(DomainDispatcherApplication(create_backend_app), args.state_dir / "requests.log", backer,

@@ -1,10 +1,13 @@
 """sandbox/backer.py: an instance of the emulator is a container for its whole life, reached over
 real SSH with the key pair's key, its user data run once; the backer's own calls stay out of the log.
-Containers that an earlier run of a sandbox left are removed when it starts again, and only those."""
+Its security groups are enforced on it. Containers that an earlier run of a sandbox left are removed
+when it starts again, and only those."""
 
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sandbox"))
@@ -25,17 +28,40 @@ def wait_until(check, seconds=90):
         time.sleep(1)
 
 
+def my_ip(sandbox):
+    with urllib.request.urlopen(sandbox.env["SHIPYARD_MY_IP_URL"], timeout=10) as response:
+        return response.read().decode().strip()
+
+
+def debian_image(ec2):
+    return ec2.describe_images(Owners=["136693071363"],
+                               Filters=[{"Name": "name", "Values": ["debian-13-amd64-*"]}])["Images"][0]["ImageId"]
+
+
+def security_group(ec2, name, *permissions):
+    group_id = ec2.create_security_group(GroupName=name, Description=name)["GroupId"]
+    if permissions:
+        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=list(permissions))
+    return group_id
+
+
+def tcp(port, cidr=None, group=None):
+    sources = {"IpRanges": [{"CidrIp": cidr}]} if cidr else {"UserIdGroupPairs": [{"GroupId": group}]}
+    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **sources}
+
+
 def test_an_instance_is_a_container_from_launch_to_termination(sandbox, tmp_path):
     ec2 = sandbox.ec2
     key = ec2.create_key_pair(KeyName="backer-test", KeyType="ed25519")
     (tmp_path / "key").write_text(key["KeyMaterial"])
     (tmp_path / "key").chmod(0o600)
-    image = ec2.describe_images(Owners=["136693071363"],
-                                Filters=[{"Name": "name", "Values": ["debian-13-amd64-*"]}])["Images"][0]
+    ssh_from_here = security_group(ec2, "ssh", tcp(22, f"{my_ip(sandbox)}/32"))
+    image_id = debian_image(ec2)
     mark = sandbox.requests_mark()
 
-    launched = ec2.run_instances(ImageId=image["ImageId"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
-                                 KeyName="backer-test", UserData=USER_DATA)["Instances"][0]
+    launched = ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                 KeyName="backer-test", UserData=USER_DATA,
+                                 SecurityGroupIds=[ssh_from_here])["Instances"][0]
     instance_id = launched["InstanceId"]
     assert launched["State"]["Name"] == "pending"  # as on AWS: not running before it has booted
     # Before RunInstances answered, the container existed, the instance was running, its address on it.
@@ -91,3 +117,54 @@ def test_a_new_start_removes_what_an_earlier_run_of_the_same_sandbox_left(tmp_pa
     finally:
         for container in created.values():
             docker("rm", "--force", container)
+
+
+def answers(address, port):
+    """A TCP connection from here is accepted (a dropped SYN times out, as on AWS)."""
+    try:
+        socket.create_connection((address, port), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+def answers_from(container, address, port):
+    probe = f"import socket; socket.create_connection(('{address}', {port}), timeout=3).close()"
+    return docker("exec", container, "python3", "-c", probe).returncode == 0
+
+
+def test_security_groups_are_enforced_on_the_hosts_and_follow_their_rules(sandbox):
+    ec2 = sandbox.ec2
+    here = f"{my_ip(sandbox)}/32"
+    peers = security_group(ec2, "peers")
+    web = security_group(ec2, "web", tcp(80, "0.0.0.0/0"), tcp(22, here), tcp(8000, group=peers))
+    hosts = {}
+    for name, group in (("web", web), ("peer", peers)):
+        instance_id = ec2.run_instances(ImageId=debian_image(ec2), MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                                        SecurityGroupIds=[group])["Instances"][0]["InstanceId"]
+        tags = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]["Tags"]
+        hosts[name] = {"id": instance_id, "address": {t["Key"]: t["Value"] for t in tags}["SandboxAddress"]}
+    for container in sandbox.containers():
+        address = docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", container).stdout.strip()
+        next(host for host in hosts.values() if host["address"] == address)["container"] = container
+    web_host, peer_host = hosts["web"], hosts["peer"]
+    for host, port in ((web_host, 80), (web_host, 8000), (web_host, 8080), (peer_host, 8080)):
+        docker("exec", "--detach", host["container"], "python3", "-m", "http.server", str(port))
+    wait_until(lambda: answers_from(web_host["container"], "127.0.0.1", 8080)
+               and answers_from(peer_host["container"], "127.0.0.1", 8080))
+    address = web_host["address"]
+
+    wait_until(lambda: answers(address, 22))  # sshd, from this machine's address ("my IP")
+    assert answers(address, 80)  # from anywhere
+    assert not answers(address, 8000)  # from the peers' group only
+    assert answers_from(peer_host["container"], address, 8000)  # (and its reply came back: stateful)
+    assert not answers(address, 8080)  # no rule
+    assert not answers(peer_host["address"], 8080)  # the peers' group lets nothing in
+
+    # The rules and the groups change: the hosts follow before the calls answer.
+    ec2.revoke_security_group_ingress(GroupId=web, IpPermissions=[tcp(22, here)])
+    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[tcp(8080, "0.0.0.0/0")])
+    assert not answers(address, 22)
+    assert answers(address, 8080)
+    ec2.modify_instance_attribute(InstanceId=peer_host["id"], Groups=[peers, web])
+    assert answers(peer_host["address"], 8080)
