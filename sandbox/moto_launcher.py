@@ -8,6 +8,8 @@ What this adds to a plain ``moto_server``:
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
 * AWS's refusals that moto lacks (aws_rules.py): no delete of what a live instance uses, and for a
   while after a termination, of what its network interface still holds;
+* AWS's eventual consistency after a create (consistency.py): for a moment, a call naming a new
+  VPC, subnet, gateway, route table or security group answers its NotFound error;
 * with the backer, instances that are "pending" until their container has booted, as on AWS an
   instance is pending until it has booted (moto makes them "running" at once), and the backer's
   own calls let through when IAM is enforced;
@@ -42,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import aws_rules  # noqa: E402 - sandbox/ is not a package
 from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402
+from consistency import DEFAULT_UNSEEN_SECONDS, EventualConsistency  # noqa: E402
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
 # EC2's query protocol: TagSpecification.1.ResourceType=vpc, TagSpecification.1.Tag.1.Key=ManagedBy, ...
@@ -292,6 +295,11 @@ def requested_tags(body):
             for spec in specs.values()}
 
 
+def is_backer_call(environ):
+    scope = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return bool(scope) and scope.group(1) == BACKER_ACCESS_KEY
+
+
 def sync_safely(backer, region=None):
     try:
         backer.sync(region)
@@ -321,6 +329,10 @@ def main():
                         default=os.environ.get("SANDBOX_DEPENDENCY_CHECKS", "1") == "0",
                         help="let deletes through whose dependents still live, as moto does "
                              "(env SANDBOX_DEPENDENCY_CHECKS=0)")
+    parser.add_argument("--unseen-seconds", type=float,
+                        default=float(os.environ.get("SANDBOX_UNSEEN_SECONDS", DEFAULT_UNSEEN_SECONDS)),
+                        help="how long a new VPC, subnet, gateway, route table or security group answers "
+                             "NotFound to calls naming it (env SANDBOX_UNSEEN_SECONDS; 0: known at once)")
     parser.add_argument("--no-security-groups", action="store_true",
                         default=os.environ.get("SANDBOX_SECURITY_GROUPS", "1") == "0",
                         help="leave every port of the hosts open, as a plain container is "
@@ -343,8 +355,9 @@ def main():
                         enforce_security_groups=not args.no_security_groups)
     identity = {"pid": os.getpid(), "state_dir": str(args.state_dir.resolve()),
                 "controller_address": args.controller_address}
-    app = RequestLog(DomainDispatcherApplication(create_backend_app), args.state_dir / "requests.log", backer,
-                     identity)
+    emulator = EventualConsistency(DomainDispatcherApplication(create_backend_app), args.unseen_seconds,
+                                   is_own=is_backer_call)
+    app = RequestLog(emulator, args.state_dir / "requests.log", backer, identity)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
     if backer:
         threading.Thread(target=sync_every, args=(backer, 5), daemon=True).start()

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -112,6 +113,21 @@ class Sandbox:
 
     def mutating_since(self, mark):
         return [r["action"] for r in self.requests_since(mark) if MUTATING.match(r["action"])]
+
+    def my_ip(self):
+        """This machine's address as the hosts see it: what "my IP" (checkip) answers in the sandbox."""
+        with urllib.request.urlopen(self.env["SHIPYARD_MY_IP_URL"], timeout=10) as response:
+            return response.read().decode().strip()
+
+    @staticmethod
+    def accepts(address, port):
+        """A TCP connection from this machine is accepted (a port closed by a security group drops the
+        SYN, which times out here, as on AWS)."""
+        try:
+            socket.create_connection((address, port), timeout=3).close()
+            return True
+        except OSError:
+            return False
 
     def host_address(self, project="tasklist"):
         """The address of the project's one running instance (its container), as the backer tagged it."""

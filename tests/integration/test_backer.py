@@ -3,11 +3,9 @@ real SSH with the key pair's key, its user data run once; the backer's own calls
 Its security groups are enforced on it. Containers that an earlier run of a sandbox left are removed
 when it starts again, and only those."""
 
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sandbox"))
@@ -26,11 +24,6 @@ def wait_until(check, seconds=90):
     while not check():
         assert time.monotonic() < deadline, f"gave up waiting for {check.__doc__}"
         time.sleep(1)
-
-
-def my_ip(sandbox):
-    with urllib.request.urlopen(sandbox.env["SHIPYARD_MY_IP_URL"], timeout=10) as response:
-        return response.read().decode().strip()
 
 
 def debian_image(ec2):
@@ -55,7 +48,7 @@ def test_an_instance_is_a_container_from_launch_to_termination(sandbox, tmp_path
     key = ec2.create_key_pair(KeyName="backer-test", KeyType="ed25519")
     (tmp_path / "key").write_text(key["KeyMaterial"])
     (tmp_path / "key").chmod(0o600)
-    ssh_from_here = security_group(ec2, "ssh", tcp(22, f"{my_ip(sandbox)}/32"))
+    ssh_from_here = security_group(ec2, "ssh", tcp(22, f"{sandbox.my_ip()}/32"))
     image_id = debian_image(ec2)
     mark = sandbox.requests_mark()
 
@@ -119,15 +112,6 @@ def test_a_new_start_removes_what_an_earlier_run_of_the_same_sandbox_left(tmp_pa
             docker("rm", "--force", container)
 
 
-def answers(address, port):
-    """A TCP connection from here is accepted (a dropped SYN times out, as on AWS)."""
-    try:
-        socket.create_connection((address, port), timeout=3).close()
-        return True
-    except OSError:
-        return False
-
-
 def answers_from(container, address, port):
     probe = f"import socket; socket.create_connection(('{address}', {port}), timeout=3).close()"
     return docker("exec", container, "python3", "-c", probe).returncode == 0
@@ -135,7 +119,7 @@ def answers_from(container, address, port):
 
 def test_security_groups_are_enforced_on_the_hosts_and_follow_their_rules(sandbox):
     ec2 = sandbox.ec2
-    here = f"{my_ip(sandbox)}/32"
+    here = f"{sandbox.my_ip()}/32"
     peers = security_group(ec2, "peers")
     web = security_group(ec2, "web", tcp(80, "0.0.0.0/0"), tcp(22, here), tcp(8000, group=peers))
     hosts = {}
@@ -154,17 +138,17 @@ def test_security_groups_are_enforced_on_the_hosts_and_follow_their_rules(sandbo
                and answers_from(peer_host["container"], "127.0.0.1", 8080))
     address = web_host["address"]
 
-    wait_until(lambda: answers(address, 22))  # sshd, from this machine's address ("my IP")
-    assert answers(address, 80)  # from anywhere
-    assert not answers(address, 8000)  # from the peers' group only
+    wait_until(lambda: sandbox.accepts(address, 22))  # sshd, from this machine's address ("my IP")
+    assert sandbox.accepts(address, 80)  # from anywhere
+    assert not sandbox.accepts(address, 8000)  # from the peers' group only
     assert answers_from(peer_host["container"], address, 8000)  # (and its reply came back: stateful)
-    assert not answers(address, 8080)  # no rule
-    assert not answers(peer_host["address"], 8080)  # the peers' group lets nothing in
+    assert not sandbox.accepts(address, 8080)  # no rule
+    assert not sandbox.accepts(peer_host["address"], 8080)  # the peers' group lets nothing in
 
     # The rules and the groups change: the hosts follow before the calls answer.
     ec2.revoke_security_group_ingress(GroupId=web, IpPermissions=[tcp(22, here)])
     ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[tcp(8080, "0.0.0.0/0")])
-    assert not answers(address, 22)
-    assert answers(address, 8080)
+    assert not sandbox.accepts(address, 22)
+    assert sandbox.accepts(address, 8080)
     ec2.modify_instance_attribute(InstanceId=peer_host["id"], Groups=[peers, web])
-    assert answers(peer_host["address"], 8080)
+    assert sandbox.accepts(peer_host["address"], 8080)

@@ -3,14 +3,14 @@
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 STANDARD_TAGS = {"Project", "Environment", "ManagedBy", "Owner", "Name"}
-ADMIN = "203.0.113.7/32"
+ADMIN = "203.0.113.7/32"  # an admin elsewhere; the tests' own machine is let in too (provision waits for SSH)
 ALERT_EMAIL = "ops@example.com"
-PROVISION_VARS = json.dumps({"admin_cidrs": [ADMIN], "budget_alert_emails": [ALERT_EMAIL]})
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,8 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def provisioned(module_sandbox):
     # The AWS default (Ubuntu 24.04), not the sandbox's Debian 13: the AMI lookup is under test here.
     module_sandbox.env = dict(module_sandbox.env, SHIPYARD_AMI="ubuntu-24.04")
-    run = module_sandbox.playbook("playbooks/provision.yml", "-e", PROVISION_VARS)
+    run = module_sandbox.playbook("playbooks/provision.yml", "-e", settings(module_sandbox))
     return module_sandbox, run
+
+
+def admins(sandbox):
+    return [ADMIN, f"{sandbox.my_ip()}/32"]
+
+
+def settings(sandbox):
+    return json.dumps({"admin_cidrs": admins(sandbox), "budget_alert_emails": [ALERT_EMAIL]})
 
 
 def only(items):
@@ -51,7 +59,32 @@ def test_security_group_opens_ssh_to_admins_only(provisioned):
     sandbox = provisioned[0]
     group = only(sandbox.ec2.describe_security_groups(GroupIds=sandbox.tagged()["security_group"])["SecurityGroups"])
     rules = {(p["FromPort"], r["CidrIp"]) for p in group["IpPermissions"] for r in p["IpRanges"]}
-    assert rules == {(22, ADMIN), (80, "0.0.0.0/0"), (8000, "0.0.0.0/0")}
+    assert rules == {(22, cidr) for cidr in admins(sandbox)} | {(80, "0.0.0.0/0"), (8000, "0.0.0.0/0")}
+
+
+def test_the_security_group_is_what_reaches_the_host(provisioned):
+    """The sandbox enforces the group on the host: SSH from outside admin_cidrs and a port left out of
+    public_ports time out, as on AWS; a re-run with the inputs back opens them again."""
+    sandbox = provisioned[0]
+    address = sandbox.host_address()
+    (container,) = sandbox.containers()
+    for port in (80, 8000):  # the app's ports, something listening on each
+        subprocess.run(["docker", "exec", "--detach", container, "python3", "-m", "http.server", str(port)],
+                       check=True, timeout=60)
+    deadline = time.monotonic() + 30  # the servers take a moment to listen
+    while not all(sandbox.accepts(address, port) for port in (22, 80, 8000)):
+        assert time.monotonic() < deadline, "the host's ports 22, 80 and 8000 did not all answer"
+        time.sleep(1)
+
+    # (instance_boot_seconds 0: the host counts as booted, so provision does not wait for its SSH.)
+    narrower = {"admin_cidrs": [ADMIN], "public_ports": [80], "budget_alert_emails": [ALERT_EMAIL]}
+    sandbox.playbook("playbooks/provision.yml", "-e", json.dumps(dict(narrower, instance_boot_seconds=0)))
+    assert not sandbox.accepts(address, 22)  # this machine is not in admin_cidrs
+    assert sandbox.accepts(address, 80)
+    assert not sandbox.accepts(address, 8000)  # not in public_ports
+
+    sandbox.playbook("playbooks/provision.yml", "-e", settings(sandbox))
+    assert sandbox.accepts(address, 22) and sandbox.accepts(address, 8000)
 
 
 def test_instance_is_hardened_and_uses_the_newest_ubuntu(provisioned):
@@ -143,7 +176,7 @@ def test_rerun_reads_once_and_runs_no_aws_module(provisioned):
     sandbox = provisioned[0]
     before = sandbox.tagged()
     mark = sandbox.requests_mark()
-    run = sandbox.playbook("playbooks/provision.yml", "-e", PROVISION_VARS)
+    run = sandbox.playbook("playbooks/provision.yml", "-e", settings(sandbox))
     actions = [call["action"] for call in sandbox.requests_since(mark)]
     assert run.recap()["changed"] == 0, run.output[-4000:]
     assert sandbox.mutating_since(mark) == []
@@ -159,7 +192,7 @@ def test_rerun_reads_once_and_runs_no_aws_module(provisioned):
 
 def test_check_mode_on_the_existing_stack_changes_nothing(provisioned):
     sandbox = provisioned[0]
-    run = sandbox.playbook("playbooks/provision.yml", "--check", "--diff", "-e", PROVISION_VARS)
+    run = sandbox.playbook("playbooks/provision.yml", "--check", "--diff", "-e", settings(sandbox))
     assert run.recap()["changed"] == 0, run.output[-4000:]
 
 
@@ -202,7 +235,7 @@ def test_drift_behind_provisions_back_is_planned_and_repaired(provisioned):
     ec2.create_tags(Resources=[only(found["key_pair"])], Tags=[{"Key": "Owner", "Value": "mallory"}])
     ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="optional")
 
-    repair = sandbox.playbook("playbooks/provision.yml", "--diff", "-e", PROVISION_VARS)
+    repair = sandbox.playbook("playbooks/provision.yml", "--diff", "-e", settings(sandbox))
     assert [line for line in plan_lines(repair) if line[0] != "keep"] == [
         ("update", "vpc", "tasklist-dev-vpc"), ("update", "subnet", "tasklist-dev-public"),
         ("update", "internet_gateway", "tasklist-dev-igw"), ("update", "route_table", "tasklist-dev-public"),
@@ -228,7 +261,7 @@ def test_drift_behind_provisions_back_is_planned_and_repaired(provisioned):
     described = only(ec2.describe_instances(InstanceIds=[instance])["Reservations"])["Instances"][0]
     assert described["MetadataOptions"]["HttpTokens"] == "required"
 
-    again = sandbox.playbook("playbooks/provision.yml", "-e", PROVISION_VARS)
+    again = sandbox.playbook("playbooks/provision.yml", "-e", settings(sandbox))
     assert again.recap()["changed"] == 0 and {line[0] for line in plan_lines(again)} == {"keep"}
 
 
@@ -243,7 +276,7 @@ def test_tag_audit_names_a_resource_that_lost_a_tag_and_a_rerun_repairs_it(provi
         cwd=ROOT, env=dict(os.environ, **sandbox.env), capture_output=True, text=True, check=False, timeout=120)
     assert audit.returncode != 0
     assert f"subnet {subnet} tasklist-dev-public: missing Owner" in audit.stdout
-    run = sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"admin_cidrs": [ADMIN]}))
+    run = sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"admin_cidrs": admins(sandbox)}))
     assert run.recap()["changed"] == 1  # the subnet's tags
     assert "Owner" in {t["Key"] for t in sandbox.ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["Tags"]}
 
@@ -264,18 +297,28 @@ def test_a_key_pair_holding_another_key_stops_before_any_launch_unless_replaced(
     identity = {"Project": "tasklist", "Environment": "dev", "ManagedBy": "shipyard.ec2_compose"}
     sandbox.ec2.import_key_pair(KeyName="tasklist-dev", PublicKeyMaterial=laptop.encode(), TagSpecifications=[
         {"ResourceType": "key-pair", "Tags": [{"Key": k, "Value": v} for k, v in identity.items()]}])
-    settings = json.dumps({"admin_cidrs": [ADMIN]})
+    inputs = json.dumps({"admin_cidrs": admins(sandbox)})
 
     mark = sandbox.requests_mark()
-    run = sandbox.playbook("playbooks/provision.yml", "-e", settings, check=False)
+    run = sandbox.playbook("playbooks/provision.yml", "-e", inputs, check=False)
     assert run.rc != 0
     assert "The key pair tasklist-dev already exists in this region with another public key than" in run.output
     assert f"{sandbox.tmp_path}/ssh/dev.pub" in run.output and "replace_key_pair=true" in run.output
     assert "RunInstances" not in sandbox.mutating_since(mark)
     assert "instance" not in sandbox.tagged()
 
-    sandbox.playbook("playbooks/provision.yml", "-e", settings, "-e", "replace_key_pair=true")
+    sandbox.playbook("playbooks/provision.yml", "-e", inputs, "-e", "replace_key_pair=true")
     key = only(sandbox.ec2.describe_key_pairs(KeyNames=["tasklist-dev"], IncludePublicKey=True)["KeyPairs"])
     assert key["PublicKey"].split()[1] == (sandbox.tmp_path / "ssh" / "dev.pub").read_text().split()[1]
     assert {t["Key"] for t in key["Tags"]} >= STANDARD_TAGS
     assert len(sandbox.tagged().get("instance", [])) == 1
+
+
+def test_a_host_this_machine_may_not_reach_fails_the_wait_naming_admin_cidrs(sandbox):
+    """As on AWS, the group drops this machine's SSH: the wait cannot succeed, and says why."""
+    inputs = json.dumps({"admin_cidrs": [ADMIN], "ssh_wait_timeout": 15})
+    run = sandbox.playbook("playbooks/provision.yml", "-e", inputs, check=False)
+    assert run.rc != 0
+    said = " ".join(run.output.split())
+    assert f"did not answer SSH within 15 s. Its security group lets port 22 in from {ADMIN} only" in said
+    assert "admin_cidrs" in said and run.recap()["failed"] == 0  # the controller's part went through

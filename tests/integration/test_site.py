@@ -26,11 +26,6 @@ def post_task(address, title):
         return response.status, json.loads(response.read())
 
 
-def my_ip(sandbox):
-    with urllib.request.urlopen(sandbox.env["SHIPYARD_MY_IP_URL"], timeout=10) as response:
-        return response.read().decode().strip()
-
-
 def ssh_sources(sandbox):
     groups = sandbox.ec2.describe_security_groups(Filters=[{"Name": "tag:Project", "Values": ["tasklist"]}])
     return [r["CidrIp"] for group in groups["SecurityGroups"] for rule in group["IpPermissions"]
@@ -71,7 +66,7 @@ def test_site_from_nothing_to_a_working_app_and_back(sandbox, deploy_mode):
     assert post_task(address, "written by the test")[0] == 201
     assert f"page: http://{address}:80/" in first.output  # the summary says where the app is
     # admin_cidrs unset: SSH is open to "my IP" only, the address the hosts see the controller at.
-    assert ssh_sources(sandbox) == [my_ip(sandbox) + "/32"]
+    assert ssh_sources(sandbox) == [sandbox.my_ip() + "/32"]
 
     mark = sandbox.requests_mark()
     second = sandbox.playbook("playbooks/site.yml", *mode)
