@@ -23,21 +23,21 @@ def tag_spec(resource_type, name):
 def create(public_key: str) -> dict:
     ec2 = boto3.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tag_spec("vpc", "vpc"))["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    once_known(ec2.modify_vpc_attribute, VpcId=vpc, EnableDnsSupport={"Value": True})
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24",
                                TagSpecifications=tag_spec("subnet", "public"))["Subnet"]["SubnetId"]
-    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    once_known(ec2.modify_subnet_attribute, SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
     igw = ec2.create_internet_gateway(
         TagSpecifications=tag_spec("internet-gateway", "igw"))["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    once_known(ec2.attach_internet_gateway, InternetGatewayId=igw, VpcId=vpc)
     table = ec2.create_route_table(VpcId=vpc, TagSpecifications=tag_spec("route-table", "public"))
     table = table["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
-    association = ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)["AssociationId"]
+    once_known(ec2.create_route, RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    association = once_known(ec2.associate_route_table, RouteTableId=table, SubnetId=subnet)["AssociationId"]
     group = ec2.create_security_group(GroupName="baseline-web", Description="baseline", VpcId=vpc,
                                       TagSpecifications=tag_spec("security-group", "web"))["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+    once_known(ec2.authorize_security_group_ingress, GroupId=group, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
         for port in (80, 8000)])
     ec2.import_key_pair(KeyName="baseline", PublicKeyMaterial=public_key.encode(),
@@ -57,16 +57,25 @@ def create(public_key: str) -> dict:
             "group": group, "instance": instance}
 
 
-def once_released(call, **params):
-    """Retry every second while AWS answers DependencyViolation: a terminated instance's network
-    interface holds its security group, subnet and address for a while (the least a script must do)."""
+def retried(call, until_not, **params):
+    """Retry every second while AWS answers an error code that until_not accepts (the least a script
+    must do): NotFound for an id created a moment ago (eventual consistency), DependencyViolation
+    while a terminated instance's network interface holds its security group, subnet and address."""
     while True:
         try:
             return call(**params)
         except botocore.exceptions.ClientError as error:
-            if error.response["Error"]["Code"] != "DependencyViolation":
+            if not until_not(error.response["Error"]["Code"]):
                 raise
             time.sleep(1)
+
+
+def once_known(call, **params):
+    return retried(call, lambda code: code.endswith(".NotFound"), **params)
+
+
+def once_released(call, **params):
+    return retried(call, lambda code: code == "DependencyViolation", **params)
 
 
 def delete(stack: dict) -> None:
