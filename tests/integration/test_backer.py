@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sandbox"))
 import backer
 from images import vm_image
@@ -33,8 +35,15 @@ def debian_image(ec2):
 
 def security_group(ec2, name, *permissions):
     group_id = ec2.create_security_group(GroupName=name, Description=name)["GroupId"]
-    if permissions:
-        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=list(permissions))
+    deadline = time.monotonic() + 30
+    while permissions:  # AWS may not know the group a moment after its creation (eventual consistency)
+        try:
+            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=list(permissions))
+            break
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "InvalidGroup.NotFound" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
     return group_id
 
 

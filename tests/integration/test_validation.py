@@ -54,6 +54,8 @@ BAD_HOST_INPUTS = [
     ({"app_health_checks": [{"name": "page", "port": 70000}]}, "app_health_checks"),
     ({"app_health_checks": [{"name": "page", "port": 80, "from": ["moon"]}]}, "app_health_checks"),
     ({"app_health_checks": []}, "app_health_checks"),
+    # Checked from the controller on a port the security group keeps closed: it could only time out.
+    ({"app_health_checks": [{"name": "page", "port": 8080}]}, "public_ports"),
     ({"app_env": {"BAD-NAME": "x"}}, "app_env"),
     ({"restore_from": "/nonexistent/dump.sql"}, "restore_from"),
     ({"docker_install_source": "snap"}, "docker_install_source"),

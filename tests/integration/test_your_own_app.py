@@ -13,6 +13,7 @@ pytestmark = pytest.mark.deploys
 AS_GUESTBOOK = {"SHIPYARD_PROJECT": "guestbook"}  # project_name, and the inventory's Project filter
 GUESTBOOK = {
     "app_version": "v2.0.0",
+    "public_ports": [8080],  # the security group lets the controller's health checks in
     "app_health_checks": [{"name": "page", "port": 8080, "path": "/", "contains": "Guestbook"},
                           {"name": "health", "port": 8080, "path": "/healthz", "json_query": "status"}],
     "app_db_service": "store",
