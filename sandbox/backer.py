@@ -233,7 +233,7 @@ class Backer:
         if not self.enforce_security_groups:
             return
         if instances is None:
-            instances = [instance for _, instance in self.instances([region])]
+            instances = [instance for _region, instance in self.instances([region])]
         hosts = []
         for instance in instances:
             known = self.containers.get(instance["InstanceId"])

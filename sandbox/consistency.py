@@ -41,7 +41,7 @@ class EventualConsistency:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         params = body.decode("utf-8", "replace")
-        named = self.still_unseen({value for _, value in parse_qsl(params)})
+        named = self.still_unseen({value for _name, value in parse_qsl(params)})
         if named:
             return self.not_found(start_response, *named)
         action = ACTION.search(params)
@@ -59,7 +59,7 @@ class EventualConsistency:
         """(id, code, noun) of the first value that is an id still unseen; forgets those seen by now."""
         now = time.monotonic()
         with self.lock:
-            for resource_id, (until, *_) in list(self.unseen.items()):
+            for resource_id, (until, *_error) in list(self.unseen.items()):
                 if until <= now:
                     del self.unseen[resource_id]
             for value in values:
