@@ -115,10 +115,6 @@ def _summary(resource_type, item, id_key, fields):
         value = item[field]
         if field == "State" and isinstance(value, dict):
             value = value.get("Name", value.get("Code"))  # EC2 says Name, ELBv2 Code
-        elif isinstance(value, datetime.datetime):
-            # How long ago, too: provision skips its wait for SSH only for an instance that is not new.
-            age = datetime.datetime.now(datetime.timezone.utc) - value  # noqa: UP017 (module_utils: Python < 3.11 too)
-            summary["launched_seconds_ago"] = max(0, int(age.total_seconds()))
         summary[field] = _plain(value)
     return summary
 
