@@ -12,6 +12,7 @@ so only the states that still exist (and may bill) are asked for.
 from __future__ import annotations
 
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
@@ -70,6 +71,7 @@ ALL_TYPES = {**RESOURCE_TYPES, **OTHER_TYPES}
 # The VPC's DNS settings are attributes, one DescribeVpcAttribute call each: read with vpc_attributes.
 VPC_ATTRIBUTES = {"enableDnsSupport": "EnableDnsSupport", "enableDnsHostnames": "EnableDnsHostnames"}
 ELBV2_TAGS_PER_CALL = 20  # DescribeTags takes at most 20 ARNs
+PARALLEL_CALLS = 8  # describe calls in flight at once: well under EC2's request-rate limits
 
 
 @aws_retry()  # throttling: retried with backoff (not eventual consistency: AWSRetry does not retry NotFound)
@@ -148,19 +150,29 @@ def find_resources(client_for, types=None, tags=None, vpc_attributes=False):
     resources carrying all of them. With `vpc_attributes`, each VPC also has its DNS settings
     (two calls per VPC found). Each call is retried with jittered backoff on throttling.
     """
+    types = list(types or RESOURCE_TYPES)
     clients = {}
-    found = {}
-    for resource_type in types or RESOURCE_TYPES:
+    for resource_type in types:  # one client per service, made here: making one loads its model
+        service = ALL_TYPES[resource_type].service
+        if service not in clients:
+            clients[service] = client_for(service)
+
+    def read(resource_type):
         kind = ALL_TYPES[resource_type]
-        if kind.service not in clients:  # one client per service: making one loads its model
-            clients[kind.service] = client_for(kind.service)
         items = [_summary(resource_type, item, kind.id_key, kind.fields)
                  for item in _describe(clients[kind.service], kind, tags)]
-        found[resource_type] = [item for item in items if carries(item, tags or {})]
-    if vpc_attributes:
-        ec2 = clients.get("ec2") or client_for("ec2")
-        for vpc in found.get("vpc", []):
-            vpc.update({key: _vpc_attribute(ec2, vpc["id"], attribute) for attribute, key in VPC_ATTRIBUTES.items()})
+        return [item for item in items if carries(item, tags or {})]
+
+    # The calls do not depend on each other: all at once (boto3 clients are thread-safe), so that a
+    # read takes about one round trip per step, not one per resource type.
+    with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
+        found = dict(zip(types, pool.map(read, types)))
+        if vpc_attributes:
+            ec2 = clients.get("ec2") or client_for("ec2")
+            asked = [(vpc, attribute) for vpc in found.get("vpc", []) for attribute in VPC_ATTRIBUTES]
+            values = pool.map(lambda pair: _vpc_attribute(ec2, pair[0]["id"], pair[1]), asked)
+            for (vpc, attribute), value in zip(asked, values):
+                vpc[VPC_ATTRIBUTES[attribute]] = value
     return found
 
 

@@ -1,7 +1,10 @@
 """The reader (find_resources, find_tagged_resources) against moto in process (its logic, no server)."""
 
+import time
+
 import boto3
 
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils import resources
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import (
     RESOURCE_TYPES,
     find_resources,
@@ -78,3 +81,28 @@ def test_volume_attachment_times_come_back_as_text(ec2):
     ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=tag_spec("volume", OURS))
     volumes = find_resources(clients, ["volume"], OURS)["volume"]
     assert volumes and isinstance(volumes[0]["Attachments"][0]["AttachTime"], str)
+
+
+def test_the_calls_of_a_read_are_in_flight_together(ec2):
+    """Each describe call waits 0.2 s (an AWS round trip from afar): a read of the ten types and a
+    VPC's two attributes takes about two round trips, not twelve, and finds the same as one by one."""
+    make_vpc(ec2, dict(OURS, Name="tasklist-dev-vpc"))
+    calls = []
+
+    def round_trip(**_):
+        calls.append(1)
+        time.sleep(0.2)
+
+    ec2.meta.events.register("before-call.ec2.*", round_trip)
+    start = time.monotonic()
+    together = find_tagged_resources(ec2, OURS, vpc_attributes=True)
+    elapsed = time.monotonic() - start
+    assert len(calls) == len(RESOURCE_TYPES) + 2
+    assert elapsed < 1.0, f"{len(calls)} calls of 0.2 s took {elapsed:.1f} s: they ran one after another"
+    assert together["vpc"][0]["EnableDnsSupport"] is True
+
+    resources.PARALLEL_CALLS, before = 1, resources.PARALLEL_CALLS
+    try:
+        assert find_tagged_resources(ec2, OURS, vpc_attributes=True) == together
+    finally:
+        resources.PARALLEL_CALLS = before
