@@ -70,7 +70,7 @@ def fetch_here(url, timeout):
     try:
         with open_url(url, timeout=timeout, follow_redirects="safe") as answer:
             return answer.status, answer.read().decode("utf-8", "replace"), ""
-    except Exception as error:  # noqa: BLE001 - an HTTP error status, a refusal, a timeout: all an answer
+    except Exception as error:  # an HTTP error status, a refusal, a timeout: each is an answer
         status = getattr(error, "code", None)
         if status:
             return status, error.read().decode("utf-8", "replace"), ""

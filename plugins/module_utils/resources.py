@@ -166,12 +166,12 @@ def find_resources(client_for, types=None, tags=None, vpc_attributes=False):
     # The calls do not depend on each other: all at once (boto3 clients are thread-safe), so that a
     # read takes about one round trip per step, not one per resource type.
     with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
-        found = dict(zip(types, pool.map(read, types)))
+        found = dict(zip(types, pool.map(read, types)))  # noqa: B905 (strict=: Python 3.10+, module_utils older too)
         if vpc_attributes:
             ec2 = clients.get("ec2") or client_for("ec2")
             asked = [(vpc, attribute) for vpc in found.get("vpc", []) for attribute in VPC_ATTRIBUTES]
             values = pool.map(lambda pair: _vpc_attribute(ec2, pair[0]["id"], pair[1]), asked)
-            for (vpc, attribute), value in zip(asked, values):
+            for (vpc, attribute), value in zip(asked, values):  # noqa: B905 (as above)
                 vpc[VPC_ATTRIBUTES[attribute]] = value
     return found
 

@@ -23,7 +23,7 @@ class App(http.server.BaseHTTPRequestHandler):
     pages = {"/": (200, "text/html", "<h1>Task List</h1>"), "/api/tasks": (200, "application/json", "[]"),
              "/api/health": (200, "application/json", '{"status": "ok"}'), "/teapot": (418, "text/plain", "no")}
 
-    def do_GET(self):  # noqa: N802 - the name http.server calls
+    def do_GET(self):  # the name http.server calls
         status, kind, body = self.pages.get(self.path, (404, "text/plain", "not found"))
         self.send_response(status)
         self.send_header("Content-Type", kind)
@@ -93,7 +93,8 @@ def test_every_failing_check_is_named_with_its_reason_after_its_retries(tmp_path
         {"name": "closed", "port": 1, "from": ["controller"]}])
     assert run.returncode != 0
     said = run.stdout
-    assert f"missing from the controller (http://127.0.0.1:{port}/none): status 404, wanted 200 after 2 attempts" in said
+    assert (f"missing from the controller (http://127.0.0.1:{port}/none): status 404, wanted 200"
+            " after 2 attempts") in said
     assert f"field from the host (http://127.0.0.1:{port}/api/health): json_query database finds nothing" in said
     assert "words from the controller" in said and "the body does not contain: Guestbook" in said
     assert "closed from the controller (http://127.0.0.1:1/): status none, wanted 200: " in said
