@@ -57,10 +57,14 @@ attributes:
     description: Skipped in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so shows no diff.
   platform:
+    support: full
     platforms: posix
+    description: The host's checks run M(ansible.builtin.uri) on it.
   action:
     support: full
+    description: An action plugin; the controller's checks are made in Ansible's own process.
 requirements:
   - jmespath on the controller, for a check with C(json_query)
 notes:
