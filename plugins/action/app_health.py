@@ -39,14 +39,17 @@ ARGUMENT_SPEC = {
 }
 
 
-def judge(check, status, body):
-    """Why an answer fails `check` (status, contains, json_query), or None when it passes."""
+def judge(check, status, body, content_type=""):
+    """Why an answer fails `check` (status, contains, json_query), or None when it passes. As with
+    uri, a body is read as JSON only when it is served as such (a Content-Type naming json)."""
     wanted = int(check.get("status", 200))
     if status != wanted:
         return f"status {status if status > 0 else 'none'}, wanted {wanted}"
     if "contains" in check and check["contains"] not in body:
         return f"the body does not contain: {check['contains']}"
     if "json_query" in check:
+        if "json" not in content_type:
+            return f"the body is not served as JSON (Content-Type: {content_type or 'none'})"
         try:
             document = json.loads(body)
         except ValueError:
@@ -66,15 +69,15 @@ def sides(check, controller_only):
 
 
 def fetch_here(url, timeout):
-    """(status, body, error) of a GET from this process; status -1 when nothing answered."""
+    """(status, body, content type, error) of a GET from this process; status -1 when nothing answered."""
     try:
         with open_url(url, timeout=timeout, follow_redirects="safe") as answer:
-            return answer.status, answer.read().decode("utf-8", "replace"), ""
+            return answer.status, answer.read().decode("utf-8", "replace"), answer.headers.get("Content-Type", ""), ""
     except Exception as error:  # an HTTP error status, a refusal, a timeout: each is an answer
         status = getattr(error, "code", None)
         if status:
-            return status, error.read().decode("utf-8", "replace"), ""
-        return -1, "", str(getattr(error, "reason", error))
+            return status, error.read().decode("utf-8", "replace"), error.headers.get("Content-Type", ""), ""
+        return -1, "", "", str(getattr(error, "reason", error))
 
 
 class ActionModule(ActionBase):
@@ -86,7 +89,8 @@ class ActionModule(ActionBase):
             module_name="ansible.builtin.uri", task_vars=task_vars,
             module_args={"url": url, "status_code": EVERY_STATUS, "return_content": True, "timeout": timeout})
         status = int(answer.get("status", -1))
-        return status, answer.get("content", ""), "" if status > 0 else answer.get("msg", "")
+        return (status, answer.get("content", ""), answer.get("content_type", ""),
+                "" if status > 0 else answer.get("msg", ""))
 
     def probe(self, check, side, params, task_vars):
         """Ask until the check passes or the retries run out; the last attempt's report."""
@@ -95,10 +99,10 @@ class ActionModule(ActionBase):
         label = f"{check['name']} from the {side}"
         for attempt in range(1, params["retries"] + 2):
             if side == "host":
-                status, body, error = self.fetch_on_host(url, params["timeout"], task_vars)
+                status, body, content_type, error = self.fetch_on_host(url, params["timeout"], task_vars)
             else:
-                status, body, error = fetch_here(url, params["timeout"])
-            reason = judge(check, status, body)
+                status, body, content_type, error = fetch_here(url, params["timeout"])
+            reason = judge(check, status, body, content_type)
             if reason is None:
                 return {"name": check["name"], "from": side, "url": url, "status": status, "attempts": attempt,
                         "passed": True}

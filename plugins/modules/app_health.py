@@ -68,7 +68,8 @@ attributes:
 requirements:
   - jmespath on the controller, for a check with C(json_query)
 notes:
-  - A JSON body must be served as such; C(json_query) C([]) holds for any JSON list.
+  - As with M(ansible.builtin.uri), a body is read as JSON only when it is served as such (a C(Content-Type)
+    naming json); C(json_query) C([]) holds for any JSON list.
 """
 
 EXAMPLES = r"""

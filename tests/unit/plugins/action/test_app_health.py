@@ -101,20 +101,24 @@ def test_every_failing_check_is_named_with_its_reason_after_its_retries(tmp_path
     assert said.count("retries left") == 4  # one retry each, announced
 
 
-@pytest.mark.parametrize(("check", "status", "body", "reason"), [
-    ({}, 200, "", None),
-    ({}, 503, "", "status 503, wanted 200"),
-    ({"status": 404}, 404, "", None),
-    ({}, -1, "", "status none, wanted 200"),
-    ({"contains": "ok"}, 200, "all ok", None),
-    ({"contains": "ok"}, 200, "down", "the body does not contain: ok"),
-    ({"json_query": "[]"}, 200, "[]", None),
-    ({"json_query": "a.b"}, 200, '{"a": {"b": 0}}', None),
-    ({"json_query": "a.c"}, 200, '{"a": {"b": 0}}', "json_query a.c finds nothing in the body"),
-    ({"json_query": "[]"}, 200, "<html>", "the body is not JSON"),
+JSON = "application/json"
+
+
+@pytest.mark.parametrize(("check", "status", "body", "content_type", "reason"), [
+    ({}, 200, "", "", None),
+    ({}, 503, "", "", "status 503, wanted 200"),
+    ({"status": 404}, 404, "", "", None),
+    ({}, -1, "", "", "status none, wanted 200"),
+    ({"contains": "ok"}, 200, "all ok", "text/plain", None),
+    ({"contains": "ok"}, 200, "down", "text/plain", "the body does not contain: ok"),
+    ({"json_query": "[]"}, 200, "[]", JSON, None),
+    ({"json_query": "a.b"}, 200, '{"a": {"b": 0}}', "application/problem+json", None),
+    ({"json_query": "a.c"}, 200, '{"a": {"b": 0}}', JSON, "json_query a.c finds nothing in the body"),
+    ({"json_query": "[]"}, 200, "<html>", JSON, "the body is not JSON"),
+    ({"json_query": "[]"}, 200, "[]", "text/html", "the body is not served as JSON (Content-Type: text/html)"),
 ])
-def test_judge(check, status, body, reason):
-    assert judge(check, status, body) == reason
+def test_judge(check, status, body, content_type, reason):
+    assert judge(check, status, body, content_type) == reason
 
 
 def test_sides():
