@@ -1,94 +1,15 @@
-"""compose_app_info: a version resolved the way ansible.builtin.git resolves it, against a real git
-repository; the services compared from `docker inspect` records; then the whole module run as Ansible
-runs it on this machine, for the checkout, .env and health record (the services are the sandbox's:
-tests/integration/test_configure.py)."""
+"""compose_app_info run as Ansible runs it on this machine, for the checkout, .env and health record
+against a real git repository (the services are the sandbox's: tests/integration/test_configure.py)."""
 
 import hashlib
 import os
-import subprocess
-
-import pytest
-
-from ansible_collections.shipyard.ec2_compose.plugins.modules.compose_app_info import (
-    resolve_version,
-    service_differences,
-)
-
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com"}
-
-
-def git(directory, *args):
-    return subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, check=True,
-                          timeout=30, env=dict(os.environ, **GIT_ENV)).stdout.strip()
-
-
-@pytest.fixture
-def repo(tmp_path):
-    """A repository with two commits on main, a branch, a lightweight and an annotated tag."""
-    source = tmp_path / "source"
-    source.mkdir()
-    git(source, "init", "--quiet", "--initial-branch", "main")
-    (source / "compose.yaml").write_text("services: {}\n")
-    git(source, "add", "compose.yaml")
-    git(source, "commit", "--quiet", "-m", "one")
-    git(source, "tag", "v1")
-    git(source, "tag", "--annotate", "-m", "release", "v1-annotated")
-    git(source, "branch", "stable")
-    (source / "compose.yaml").write_text("services: {web: {image: nginx}}\n")
-    git(source, "commit", "--quiet", "--all", "-m", "two")
-    return source
-
-
-def ls_remote(repo, version):
-    return git(repo, "ls-remote", "--", str(repo), version, version + "^{}")  # as the module calls it
-
-
-def test_versions_resolve_as_git_checks_them_out(repo):
-    first, second = git(repo, "rev-parse", "v1"), git(repo, "rev-parse", "main")
-    assert resolve_version("main", ls_remote(repo, "main")) == second
-    assert resolve_version("stable", ls_remote(repo, "stable")) == first
-    assert resolve_version("v1", ls_remote(repo, "v1")) == first
-    # An annotated tag is an object of its own: the commit is the peeled ref (^{}).
-    assert git(repo, "rev-parse", "v1-annotated") != first
-    assert resolve_version("v1-annotated", ls_remote(repo, "v1-annotated")) == first
-    assert resolve_version("HEAD", ls_remote(repo, "HEAD")) == second
-    assert resolve_version(first, ls_remote(repo, first)) == first  # a commit, named in full
-    assert resolve_version(first[:10], "", head=first) == first  # short: only when checked out already
-    assert resolve_version(first[:10], "", head=second) == ""
-    assert resolve_version("no-such-branch", ls_remote(repo, "no-such-branch")) == ""
-
-
-def container(service, config_hash, *, status="running", health=None, oneoff="False", name=None):
-    state = {"Status": status, **({"Health": {"Status": health}} if health else {})}
-    labels = {"com.docker.compose.service": service, "com.docker.compose.config-hash": config_hash,
-              "com.docker.compose.oneoff": oneoff}
-    return {"Name": f"/{name or 'app-' + service + '-1'}", "State": state, "Config": {"Labels": labels}}
-
-
-def test_every_service_must_run_its_current_configuration_healthy():
-    wanted = {"web": "h-web", "api": "h-api", "db": "h-db"}
-    good = [container("web", "h-web"), container("api", "h-api", health="healthy"),
-            container("db", "h-db", health="healthy")]
-    assert service_differences(wanted, good)[0] == []
-    assert service_differences(wanted, [*good, container("api", "x", oneoff="True", status="exited")])[0] == []
-
-    drifted = [container("web", "h-old"), container("api", "h-api", status="exited"),
-               container("db", "h-db", health="starting"), container("cache", "h-cache")]
-    lines, services = service_differences(wanted, drifted)
-    assert lines == ["service web: app-web-1 runs an older configuration",
-                     "service api: app-api-1 is exited",
-                     "service db: app-db-1 is starting",
-                     "container app-cache-1: its service cache is not in the compose file"]
-    assert [s["current"] for s in services] == [False, True, True, False]
-    assert service_differences(wanted, good[:2])[0] == ["service db: no container"]
 
 
 def checkout_lines(result):
     return [line for line in result["differs"] if not line.startswith(("compose:", "docker:", "service", "container"))]
 
 
-def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo, run_module):
+def test_the_module_reads_a_checkout_env_file_and_health_record(tmp_path, repo, git, run_module):
     app = tmp_path / "app"
     git(tmp_path, "clone", "--quiet", str(repo), str(app))
     env = app / ".env"

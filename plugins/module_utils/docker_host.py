@@ -1,0 +1,99 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the docker role would change on a host, read in one pass: the docker_host_info module and
+the docker part of host_state_info."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+
+from ansible.module_utils.facts.system.distribution import DistributionFactCollector
+
+OPTIONS = dict(
+    packages=dict(type="list", elements="str", default=[]),
+    daemon_json=dict(type="str"),
+    daemon_json_path=dict(type="path", default="/etc/docker/daemon.json"),
+    users=dict(type="list", elements="str", default=[]),
+    boot_finished_path=dict(type="path", default="/var/lib/cloud/instance/boot-finished"),
+)
+
+# dpkg's short status: the second letter is the package's state, "i" installed.
+DPKG_FORMAT = "${Package}\t${db:Status-Abbrev}\t${Version}\n"
+DISTRIBUTION_FACTS = ("distribution", "distribution_major_version", "distribution_release", "distribution_version",
+                      "os_family")
+
+
+def installed_packages(dpkg_output):
+    """The installed packages in `dpkg-query --show --showformat DPKG_FORMAT` output, with their versions."""
+    found = {}
+    for line in dpkg_output.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 3 and fields[1][1:2] == "i":
+            found[fields[0]] = fields[2]
+    return found
+
+
+def users_not_in_group(users, group_name="docker"):
+    try:
+        group = grp.getgrnam(group_name)
+    except KeyError:
+        return list(users)
+    missing = []
+    for user in users:
+        try:
+            primary_gid = pwd.getpwnam(user).pw_gid
+        except KeyError:
+            missing.append(user)  # the user module creates it
+            continue
+        if user not in group.gr_mem and primary_gid != group.gr_gid:
+            missing.append(user)
+    return missing
+
+
+def file_holds(path, content, mode):
+    try:
+        with open(path, "rb") as handle:
+            current = handle.read()
+        return current == content.encode() and stat.S_IMODE(os.stat(path).st_mode) == mode
+    except OSError:
+        return False
+
+
+def first_boot_finished(boot_finished_path):
+    """cloud-init wrote its last file, or there is no cloud-init (its state directory is missing)."""
+    cloud_state = os.path.dirname(os.path.dirname(boot_finished_path))
+    return os.path.exists(boot_finished_path) or not os.path.isdir(cloud_state)
+
+
+def read(module, params):
+    """The host's state as docker_host_info returns it; `params` are validated against OPTIONS."""
+    distribution = DistributionFactCollector().collect(module=module)
+
+    def output(*command):
+        """What the command printed when it succeeded, else an empty string."""
+        rc, out, _err = module.run_command(list(command))
+        return out.strip() if rc == 0 else ""
+
+    installed = {}
+    if params["packages"]:
+        # rc 1 only says that some name is unknown to dpkg: the known ones are still listed.
+        _rc, out, _err = module.run_command(["dpkg-query", "--show", "--showformat", DPKG_FORMAT, *params["packages"]])
+        installed = installed_packages(out)
+
+    systemctl = module.get_bin_path("systemctl")
+    service = {"enabled": bool(systemctl) and output(systemctl, "is-enabled", "docker") == "enabled",
+               "active": bool(systemctl) and output(systemctl, "is-active", "docker") == "active"}
+
+    docker = module.get_bin_path("docker")
+    return dict(
+        ansible_facts={key: distribution.get(key, "") for key in DISTRIBUTION_FACTS},
+        installed=installed,
+        daemon_json_current=params["daemon_json"] is not None
+        and file_holds(params["daemon_json_path"], params["daemon_json"], 0o644),
+        service=service,
+        users_not_in_group=users_not_in_group(params["users"]),
+        compose_version=output(docker, "compose", "version", "--short") if docker else "",
+        first_boot_finished=first_boot_finished(params["boot_finished_path"]),
+    )
