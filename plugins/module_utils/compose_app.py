@@ -9,6 +9,7 @@ import json
 import os
 import re
 import stat
+from concurrent.futures import ThreadPoolExecutor
 
 OPTIONS = dict(
     project_dir=dict(type="path", required=True),
@@ -79,32 +80,63 @@ def file_sha1(path):
 
 
 class Reader:
+    """Runs every command of the read at once (each waits mostly on git, the git server or dockerd),
+    then judges their output in a fixed order."""
+
     def __init__(self, module, params):
         self.module = module
         self.params = params
         self.differs = []
         self.found = {"base_image_present": True, "compose_runs": [], "containers": 0, "networks": 0}
 
-    def run(self, *command, cwd=None):
+    def run(self, command, cwd=None):
         rc, out, err = self.module.run_command(list(command), cwd=cwd)
         return rc, out.strip(), err.strip()
 
-    def checkout(self):
+    def run_all(self, commands):
+        """{name: (rc, stdout, stderr)} of {name: (command, cwd)}, all started together."""
+        if not commands:
+            return {}
+        with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+            futures = {name: pool.submit(self.run, *command) for name, command in commands.items()}
+            return {name: future.result() for name, future in futures.items()}
+
+    def commands(self, git, docker):
+        directory, repo, version = self.params["project_dir"], self.params["repo"], self.params["version"]
+        commands = {}
+        if git and os.path.isdir(os.path.join(directory, ".git")):
+            commands.update({
+                "head": ([git, "rev-parse", "HEAD"], directory),
+                "origin": ([git, "config", "--get", "remote.origin.url"], directory),
+                "changes": ([git, "status", "--porcelain", "--untracked-files=no"], directory),
+                # A pattern alone does not list an annotated tag's peeled line (the commit it points at).
+                "refs": ([git, "ls-remote", "--", repo, version, version + "^{}"], None),
+            })
+        if docker:
+            label = f"label=com.docker.compose.project={self.params['project_name']}"
+            commands.update({
+                "networks": ([docker, "network", "ls", "--quiet", "--filter", label], None),
+                "containers": ([docker, "ps", "--all", "--quiet", "--filter", label], None),
+                "config_hashes": ([docker, "compose", "--project-directory", directory, "--project-name",
+                                   self.params["project_name"], "config", "--hash", "*"], directory),
+            })
+            if self.params["base_image"]:
+                commands["base_image"] = ([docker, "image", "inspect", "--format", "{{.Id}}",
+                                           self.params["base_image"]], None)
+        return commands
+
+    def checkout(self, results):
         """The checked-out commit, and what differs from `version` in `repo`."""
         directory, repo, version = self.params["project_dir"], self.params["repo"], self.params["version"]
-        git = self.module.get_bin_path("git")
-        if not git or not os.path.isdir(os.path.join(directory, ".git")):
+        if "head" not in results:
             self.differs.append(f"checkout: none at {directory}")
             return "", ""
-        rc, head, err = self.run(git, "rev-parse", "HEAD", cwd=directory)
-        rc, origin, err = self.run(git, "config", "--get", "remote.origin.url", cwd=directory)
+        head, origin, changes = results["head"][1], results["origin"][1], results["changes"][1]
         if origin != repo:
             self.differs.append(f"checkout: from {origin or 'no origin'}, app_repo is {repo}")
-        rc, changes, err = self.run(git, "status", "--porcelain", "--untracked-files=no", cwd=directory)
         if changes:
             self.differs.append(f"checkout: local changes in {directory}")
-        # A pattern alone does not list an annotated tag's peeled line (the commit it points at).
-        rc, refs, err = self.run(git, "ls-remote", "--", repo, version, version + "^{}")
+        rc, refs, err = results["refs"]
         wanted = resolve_version(version, refs if rc == 0 else "", head)
         if not wanted:
             self.differs.append(f"checkout: {version} not found in {repo}{': ' + err if rc else ''}")
@@ -135,33 +167,33 @@ class Reader:
             self.differs.append(f"health record: {recorded[:12] or 'none'}, the checkout is {head[:12] or 'none'}")
         return recorded
 
-    def services(self, docker):
-        directory, project = self.params["project_dir"], self.params["project_name"]
+    def compose_runs(self):
+        """Before anything else runs: the read's own `compose config` would match the pattern."""
         # The pattern roles/app/tasks/recover.yml waits on: a compose run that a killed configure left.
-        pattern = f"compose .*--project-directory {re.escape(directory)}( |$)"
-        rc, running, err = self.run("pgrep", "--full", "--list-full", "--", pattern)
+        pattern = f"compose .*--project-directory {re.escape(self.params['project_dir'])}( |$)"
+        return self.run(["pgrep", "--full", "--list-full", "--", pattern])
+
+    def services(self, docker, results):
+        directory = self.params["project_dir"]
+        rc, running, err = results["compose_runs"]
         if rc == 0:
             self.found["compose_runs"] = running.splitlines()
             self.differs.append(f"compose: a run for {directory} still goes on ({running.splitlines()[0]})")
-        if self.params["base_image"]:
-            rc, out, err = self.run(docker, "image", "inspect", "--format", "{{.Id}}", self.params["base_image"])
-            self.found["base_image_present"] = rc == 0
-            if rc != 0:
+        if "base_image" in results:
+            self.found["base_image_present"] = results["base_image"][0] == 0
+            if not self.found["base_image_present"]:
                 self.differs.append(f"base image: {self.params['base_image']} is not loaded")
-        label = f"label=com.docker.compose.project={project}"
-        rc, networks, err = self.run(docker, "network", "ls", "--quiet", "--filter", label)
-        self.found["networks"] = len(networks.split())
-        rc, ids, err = self.run(docker, "ps", "--all", "--quiet", "--filter", label)
-        self.found["containers"] = len(ids.split())
-        rc, out, err = self.run(docker, "compose", "--project-directory", directory, "--project-name", project,
-                                "config", "--hash", "*", cwd=directory)
+        self.found["networks"] = len(results["networks"][1].split())
+        ids = results["containers"][1].split()
+        self.found["containers"] = len(ids)
+        rc, out, err = results["config_hashes"]
         if rc != 0:
             self.differs.append(f"compose: the configuration does not load ({err.splitlines()[-1] if err else rc})")
             return []
         wanted = dict(line.split(None, 1) for line in out.splitlines() if " " in line)
         containers = []
         if ids:
-            rc, out, err = self.run(docker, "inspect", *ids.split())
+            rc, out, err = self.run([docker, "inspect", *ids])
             containers = json.loads(out) if rc == 0 else []
         lines, services = service_differences(wanted, containers)
         self.differs.extend(lines)
@@ -171,11 +203,13 @@ class Reader:
 def read(module, params):
     """The app's state as compose_app_info returns it; `params` are validated against OPTIONS."""
     reader = Reader(module, params)
-    head, wanted = reader.checkout()
+    docker = module.get_bin_path("docker")
+    compose_runs = reader.compose_runs() if docker else None
+    results = dict(reader.run_all(reader.commands(module.get_bin_path("git"), docker)), compose_runs=compose_runs)
+    head, wanted = reader.checkout(results)
     reader.env_file()
     healthy = reader.healthy_commit(head)
-    docker = module.get_bin_path("docker")
-    services = reader.services(docker) if docker else []
+    services = reader.services(docker, results) if docker else []
     if not docker:
         reader.differs.append("docker: not installed")
         reader.found["base_image_present"] = not params["base_image"]

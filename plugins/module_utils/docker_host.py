@@ -8,6 +8,7 @@ import grp
 import os
 import pwd
 import stat
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.facts.system.distribution import DistributionFactCollector
 
@@ -69,31 +70,34 @@ def first_boot_finished(boot_finished_path):
 
 def read(module, params):
     """The host's state as docker_host_info returns it; `params` are validated against OPTIONS."""
-    distribution = DistributionFactCollector().collect(module=module)
+    systemctl, docker = module.get_bin_path("systemctl"), module.get_bin_path("docker")
+    commands = {}
+    if params["packages"]:
+        commands["dpkg"] = ["dpkg-query", "--show", "--showformat", DPKG_FORMAT, *params["packages"]]
+    if systemctl:
+        commands["enabled"] = [systemctl, "is-enabled", "docker"]
+        commands["active"] = [systemctl, "is-active", "docker"]
+    if docker:
+        commands["compose"] = [docker, "compose", "version", "--short"]
+    # All at once: each waits on dpkg, systemd or the docker CLI, not on the others.
+    with ThreadPoolExecutor(max_workers=len(commands) + 1) as pool:
+        futures = {name: pool.submit(module.run_command, command) for name, command in commands.items()}
+        distribution = DistributionFactCollector().collect(module=module)
+        results = {name: future.result() for name, future in futures.items()}
 
-    def output(*command):
+    def output(name):
         """What the command printed when it succeeded, else an empty string."""
-        rc, out, _err = module.run_command(list(command))
+        rc, out, _err = results.get(name, (1, "", ""))
         return out.strip() if rc == 0 else ""
 
-    installed = {}
-    if params["packages"]:
-        # rc 1 only says that some name is unknown to dpkg: the known ones are still listed.
-        _rc, out, _err = module.run_command(["dpkg-query", "--show", "--showformat", DPKG_FORMAT, *params["packages"]])
-        installed = installed_packages(out)
-
-    systemctl = module.get_bin_path("systemctl")
-    service = {"enabled": bool(systemctl) and output(systemctl, "is-enabled", "docker") == "enabled",
-               "active": bool(systemctl) and output(systemctl, "is-active", "docker") == "active"}
-
-    docker = module.get_bin_path("docker")
     return dict(
         ansible_facts={key: distribution.get(key, "") for key in DISTRIBUTION_FACTS},
-        installed=installed,
+        # dpkg-query's rc 1 only says that some name is unknown to dpkg: the known ones are still listed.
+        installed=installed_packages(results["dpkg"][1]) if "dpkg" in results else {},
         daemon_json_current=params["daemon_json"] is not None
         and file_holds(params["daemon_json_path"], params["daemon_json"], 0o644),
-        service=service,
+        service={"enabled": output("enabled") == "enabled", "active": output("active") == "active"},
         users_not_in_group=users_not_in_group(params["users"]),
-        compose_version=output(docker, "compose", "version", "--short") if docker else "",
+        compose_version=output("compose"),
         first_boot_finished=first_boot_finished(params["boot_finished_path"]),
     )
