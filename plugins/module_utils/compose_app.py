@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Whether a host runs a compose app at the wanted version, read in one pass: the compose_app_info
-module and the app part of host_state_info."""
+"""Whether a host runs a compose app at the wanted version, read in one pass: the app part of the
+host_state_info module."""
 
 from __future__ import annotations
 
@@ -201,7 +201,7 @@ class Reader:
 
 
 def read(module, params):
-    """The app's state as compose_app_info returns it; `params` are validated against OPTIONS."""
+    """The app part of host_state_info's result; `params` are validated against OPTIONS."""
     reader = Reader(module, params)
     docker = module.get_bin_path("docker")
     compose_runs = reader.compose_runs() if docker else None

@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the docker role would change on a host, read in one pass: the docker_host_info module and
-the docker part of host_state_info."""
+"""What the docker role would change on a host, read in one pass: the docker part of the
+host_state_info module."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def first_boot_finished(boot_finished_path):
 
 
 def read(module, params):
-    """The host's state as docker_host_info returns it; `params` are validated against OPTIONS."""
+    """The docker part of host_state_info's result; `params` are validated against OPTIONS."""
     systemctl, docker = module.get_bin_path("systemctl"), module.get_bin_path("docker")
     commands = {}
     if params["packages"]:

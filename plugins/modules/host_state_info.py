@@ -5,31 +5,87 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: host_state_info
-short_description: Read the docker engine and the compose app of a host in one module run
+short_description: Read, in one module run, what the docker and app roles would change on a host
 version_added: 0.5.0
 description:
-  - Does what M(shipyard.ec2_compose.docker_host_info) and M(shipyard.ec2_compose.compose_app_info)
-    do, both at once in one process on the host, so that a playbook that runs the docker and the app
-    roles reads the host once (one module run, not two) and hands each role its part.
-  - The docker and app roles read their own part with it; the configure playbook reads both parts
-    before the roles and passes them as C(docker_host_state) and C(app_host_state).
+  - Two parts, each read when its option is given, both at the same time (and each part's commands
+    at the same time), so that a playbook that runs the docker and app roles reads the host once
+    and hands each role its part (the configure playbook does; the roles read their own part when
+    not handed one).
+  - The C(docker) part - the host's distribution (the same facts as M(ansible.builtin.setup)'s),
+    which of I(docker.packages) are installed, whether C(/etc/docker/daemon.json) holds
+    I(docker.daemon_json), whether the docker service is enabled and running, which of
+    I(docker.users) are not in the docker group, whether the first boot is over, and the compose v2
+    version. The docker role then runs its writers (apt, copy, systemd, user) only for what differs.
+  - The C(app) part - compares what the host runs with what a deployment would leave there - the
+    checkout at the commit that I(app.version) names in I(app.repo) (one C(git ls-remote)), with no
+    local changes; the C(.env) file; the record of the last version that passed its health checks;
+    the base image; and every service of the compose file with one container running the current
+    configuration (compose's own config hash), healthy where it has a health check - and lists every
+    difference. A compose run still going for I(app.project_dir) (one that an interrupted run left)
+    is a difference. The app role deploys only when this lists a difference.
   - Changes nothing.
 author:
   - Shipyard maintainers (@shipyard)
 options:
   docker:
-    description:
-      - Read the docker engine, with the options of M(shipyard.ec2_compose.docker_host_info)
-        (C(packages), C(daemon_json), C(daemon_json_path), C(users), C(boot_finished_path)).
-      - Omitted, that part is not read.
+    description: Read the docker engine's part; omitted, it is not read.
     type: dict
+    suboptions:
+      packages:
+        description: Package names whose installed version to report.
+        type: list
+        elements: str
+        default: []
+      daemon_json:
+        description: The wanted content of I(daemon_json_path), byte for byte (mode 0644).
+        type: str
+      daemon_json_path:
+        description: Where the Docker daemon reads its options.
+        type: path
+        default: /etc/docker/daemon.json
+      users:
+        description: Users that should be in the docker group.
+        type: list
+        elements: str
+        default: []
+      boot_finished_path:
+        description: The file cloud-init writes when the first boot is over (the user data has run).
+        type: path
+        default: /var/lib/cloud/instance/boot-finished
   app:
-    description:
-      - Read the compose app, with the options of M(shipyard.ec2_compose.compose_app_info)
-        (C(project_dir), C(project_name), C(repo), C(version), C(env_checksum), C(healthy_record),
-        C(base_image)).
-      - Omitted, that part is not read.
+    description: Read the compose app's part; omitted, it is not read.
     type: dict
+    suboptions:
+      project_dir:
+        description: Where the app is checked out, with its compose file at the root.
+        type: path
+        required: true
+      project_name:
+        description: The compose project name.
+        type: str
+        required: true
+      repo:
+        description: The git URL the checkout must come from.
+        type: str
+        required: true
+      version:
+        description: The branch, tag or commit wanted.
+        type: str
+        required: true
+      env_checksum:
+        description: SHA-1 of the wanted C(.env) (mode 0600, owned by root). The content itself never
+          leaves the controller.
+        type: str
+        required: true
+      healthy_record:
+        description: The file that holds the commit of the last version that passed its health checks.
+        type: path
+        required: true
+      base_image:
+        description: An image that must be present (loaded from tarballs on the host); empty for none.
+        type: str
+        default: ""
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -42,8 +98,6 @@ attributes:
     platforms: debian
   facts:
     support: full
-notes:
-  - The two parts are read at the same time, each in a thread of its own.
 """
 
 EXAMPLES = r"""
@@ -51,6 +105,7 @@ EXAMPLES = r"""
   shipyard.ec2_compose.host_state_info:
     docker:
       packages: [docker.io, docker-compose, git]
+      daemon_json: "{{ {'log-driver': 'json-file'} | to_nice_json }}\n"
       users: [admin]
     app:
       project_dir: /opt/tasklist
@@ -61,6 +116,11 @@ EXAMPLES = r"""
       healthy_record: /var/lib/shipyard/tasklist/healthy-commit
   register: host_state
 
+- name: Install what is missing
+  ansible.builtin.apt:
+    name: "{{ ['docker.io', 'docker-compose', 'git'] | difference(host_state.docker.installed) }}"
+  when: "['docker.io', 'docker-compose', 'git'] | difference(host_state.docker.installed) | length > 0"
+
 - name: Say what differs in the app
   ansible.builtin.debug:
     var: host_state.app.differs
@@ -68,29 +128,96 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: The host's distribution, as M(ansible.builtin.setup) names it; only with I(docker).
+  description: The host's distribution, as M(ansible.builtin.setup) names it; with I(docker) only.
   returned: when I(docker) is given
   type: dict
   sample: {distribution: Debian, distribution_major_version: "13", distribution_release: trixie}
 docker:
-  description: What M(shipyard.ec2_compose.docker_host_info) returns, but its C(ansible_facts).
+  description: The docker engine's part.
   returned: when I(docker) is given
   type: dict
-  sample: {installed: {docker.io: 26.1.5+dfsg1-9+b9}, daemon_json_current: true,
-           service: {enabled: true, active: true}, users_not_in_group: [], compose_version: 2.26.1-4,
-           first_boot_finished: true}
+  contains:
+    installed:
+      description: The installed ones among I(packages), with their versions.
+      returned: always
+      type: dict
+      sample: {docker.io: 26.1.5+dfsg1-9+b9, git: "1:2.47.3-0+deb13u1"}
+    daemon_json_current:
+      description: Whether I(daemon_json_path) holds exactly I(daemon_json), mode 0644; false without I(daemon_json).
+      returned: always
+      type: bool
+    service:
+      description: The docker service's state.
+      returned: always
+      type: dict
+      sample: {enabled: true, active: true}
+    users_not_in_group:
+      description: Those of I(users) that are not in the docker group (all of them when it does not exist).
+      returned: always
+      type: list
+      elements: str
+    first_boot_finished:
+      description: Whether cloud-init has finished the first boot (I(boot_finished_path) exists); true on
+        a host without cloud-init (no C(/var/lib/cloud)).
+      returned: always
+      type: bool
+    compose_version:
+      description: What C(docker compose version --short) prints; empty when Docker or compose v2 is missing.
+      returned: always
+      type: str
+      sample: 2.26.1-4
 app:
-  description: What M(shipyard.ec2_compose.compose_app_info) returns.
+  description: The compose app's part.
   returned: when I(app) is given
   type: dict
-  sample: {differs: [], commit: 9e1b04c2d7f3a8e1b04c2d7f3a8e1b04c2d7f3a8,
-           healthy_commit: 9e1b04c2d7f3a8e1b04c2d7f3a8e1b04c2d7f3a8}
+  contains:
+    differs:
+      description: Each way the host differs from the wanted deployment, one line each; empty when it
+        runs I(version) as a deployment would leave it.
+      returned: always
+      type: list
+      elements: str
+      sample: ["checkout: at 3f3fa5ac72a6, main is 9e1b04c2d7f3", "service api: tasklist-api-1 is exited"]
+    commit:
+      description: The checked-out commit; empty without a checkout.
+      returned: always
+      type: str
+    wanted_commit:
+      description: The commit that I(version) names in I(repo); empty when it could not be resolved.
+      returned: always
+      type: str
+    healthy_commit:
+      description: The commit in I(healthy_record); empty when there is none.
+      returned: always
+      type: str
+    base_image_present:
+      description: Whether I(base_image) is loaded; true when I(base_image) is empty.
+      returned: always
+      type: bool
+    compose_runs:
+      description: The command lines of compose runs still going for I(project_dir).
+      returned: always
+      type: list
+      elements: str
+    containers:
+      description: How many containers carry the project's label, one-off ones included.
+      returned: always
+      type: int
+    networks:
+      description: How many networks carry the project's label.
+      returned: always
+      type: int
+    services:
+      description: The project's containers as compose labels them.
+      returned: always
+      type: list
+      elements: dict
+      sample: [{service: web, container: tasklist-web-1, state: running, health: healthy, current: true}]
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils import compose_app, docker_host
 
@@ -98,16 +225,12 @@ PARTS = {"docker": docker_host, "app": compose_app}
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(docker=dict(type="dict"), app=dict(type="dict")),
-                           required_one_of=[list(PARTS)], supports_check_mode=True)
-    wanted = {}
-    for name, part in PARTS.items():
-        if module.params[name] is None:
-            continue
-        checked = ArgumentSpecValidator(part.OPTIONS).validate(module.params[name])
-        if checked.error_messages:
-            module.fail_json(msg=f"{name}: {'; '.join(checked.error_messages)}")
-        wanted[name] = checked.validated_parameters
+    module = AnsibleModule(
+        argument_spec={name: dict(type="dict", options=part.OPTIONS) for name, part in PARTS.items()},
+        required_one_of=[list(PARTS)],
+        supports_check_mode=True,
+    )
+    wanted = {name: module.params[name] for name in PARTS if module.params[name] is not None}
     # Each part waits mostly on commands (git ls-remote, docker, dpkg): the two overlap.
     with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
         futures = {name: pool.submit(PARTS[name].read, module, params) for name, params in wanted.items()}

@@ -1,4 +1,4 @@
-"""configure reads the host once (docker_host_info, compose_app_info) and changes only what differs.
+"""configure reads the host once (host_state_info, both parts) and changes only what differs.
 
 On one deployed host: a re-run deploys nothing and checks the app from the controller alone. Then
 every part of the host that configure sets is changed behind its back; the two reads name each
@@ -31,22 +31,24 @@ def task_output(run, name):
     return run.output.split(f"{name}] ")[1].split("\n", 1)[1].split("TASK [")[0]
 
 
-def read(sandbox, module, **args):
-    """One module run on the host, ad hoc, as a user would call it; its result."""
+def read(sandbox, part, **args):
+    """One host_state_info run on the host for one part, ad hoc, as a user would call it; that part."""
     key = str(sandbox.tmp_path / "ssh" / "dev")
     run = sandbox.command("ansible", "shipyard_hosts", "--become", "--private-key", key,
-                          "-m", f"shipyard.ec2_compose.{module}", "-a", json.dumps(args), extra_env=JSON_OUTPUT)
-    return json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"][HOST]
+                          "-m", "shipyard.ec2_compose.host_state_info", "-a", json.dumps({part: args}),
+                          extra_env=JSON_OUTPUT)
+    result = json.loads(run.stdout)["plays"][0]["tasks"][0]["hosts"][HOST]
+    return {**result[part], "changed": result["changed"]}
 
 
 def read_app(sandbox, env_checksum, **more):
-    return read(sandbox, "compose_app_info", project_dir=APP_DIR, project_name="tasklist",
+    return read(sandbox, "app", project_dir=APP_DIR, project_name="tasklist",
                 repo=sandbox.env["SHIPYARD_APP_REPO"], version="main", env_checksum=env_checksum,
                 healthy_record=RECORD, **more)
 
 
 def read_docker(sandbox):
-    return read(sandbox, "docker_host_info", packages=["docker.io", "python3-requests"], users=["admin"],
+    return read(sandbox, "docker", packages=["docker.io", "python3-requests"], users=["admin"],
                 daemon_json=json.dumps(DAEMON_OPTIONS, indent=4, sort_keys=True) + "\n")
 
 
