@@ -179,3 +179,21 @@ def find_resources(client_for, types=None, tags=None, vpc_attributes=False):
 def find_tagged_resources(client, tags, types=None, vpc_attributes=False):
     """find_resources with one EC2 client, for the types this collection creates."""
     return find_resources(lambda _service: client, types, tags, vpc_attributes)
+
+
+# tagged_resources_info's own options (the AWS ones come from amazon.aws's aws_argument_spec); the
+# module and its in-process action plugin share them and read_environment.
+TAGGED_RESOURCES_OPTIONS = dict(
+    tags=dict(type="dict", required=True),
+    types=dict(type="list", elements="str", choices=list(RESOURCE_TYPES)),
+    vpc_attributes=dict(type="bool", default=False),
+)
+EMPTY_TAGS = "tags must not be empty: that would select every resource of the account"
+
+
+def read_environment(client, params):
+    """tagged_resources_info's result but its region: the resources per type, and as one list."""
+    resources = find_tagged_resources(client, params["tags"], params["types"], vpc_attributes=params["vpc_attributes"])
+    plan = [item for items in resources.values() for item in items]
+    return dict(resources=resources, plan=plan, count=len(plan))
+

@@ -87,8 +87,9 @@ count:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import (
-    RESOURCE_TYPES,
-    find_tagged_resources,
+    EMPTY_TAGS,
+    TAGGED_RESOURCES_OPTIONS,
+    read_environment,
 )
 
 try:
@@ -98,24 +99,15 @@ except ImportError:
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            tags=dict(type="dict", required=True),
-            types=dict(type="list", elements="str", choices=list(RESOURCE_TYPES)),
-            vpc_attributes=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleAWSModule(argument_spec=TAGGED_RESOURCES_OPTIONS, supports_check_mode=True)
     if not module.params["tags"]:
-        module.fail_json(msg="tags must not be empty: that would select every resource of the account")
+        module.fail_json(msg=EMPTY_TAGS)
     client = module.client("ec2")
     try:
-        resources = find_tagged_resources(client, module.params["tags"], module.params["types"],
-                                          vpc_attributes=module.params["vpc_attributes"])
+        found = read_environment(client, module.params)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg="Could not list the tagged resources")
-    plan = [item for items in resources.values() for item in items]
-    module.exit_json(changed=False, region=module.region, resources=resources, plan=plan, count=len(plan))
+    module.exit_json(changed=False, region=module.region, **found)
 
 
 if __name__ == "__main__":
