@@ -10,7 +10,11 @@ import pwd
 import stat
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.facts.system.distribution import DistributionFactCollector
+from ansible.module_utils.common.sys_info import (
+    get_distribution,
+    get_distribution_codename,
+    get_distribution_version,
+)
 
 OPTIONS = dict(
     packages=dict(type="list", elements="str", default=[]),
@@ -22,8 +26,6 @@ OPTIONS = dict(
 
 # dpkg's short status: the second letter is the package's state, "i" installed.
 DPKG_FORMAT = "${Package}\t${db:Status-Abbrev}\t${Version}\n"
-DISTRIBUTION_FACTS = ("distribution", "distribution_major_version", "distribution_release", "distribution_version",
-                      "os_family")
 
 
 def installed_packages(dpkg_output):
@@ -82,7 +84,7 @@ def read(module, params):
     # All at once: each waits on dpkg, systemd or the docker CLI, not on the others.
     with ThreadPoolExecutor(max_workers=len(commands) + 1) as pool:
         futures = {name: pool.submit(module.run_command, command) for name, command in commands.items()}
-        distribution = DistributionFactCollector().collect(module=module)
+        version = get_distribution_version() or ""
         results = {name: future.result() for name, future in futures.items()}
 
     def output(name):
@@ -91,7 +93,11 @@ def read(module, params):
         return out.strip() if rc == 0 else ""
 
     return dict(
-        ansible_facts={key: distribution.get(key, "") for key in DISTRIBUTION_FACTS},
+        # Named as ansible.builtin.setup names them; read with the same library (distro), which
+        # costs a fraction of the fact collector's module payload.
+        ansible_facts=dict(distribution=get_distribution() or "", distribution_version=version,
+                           distribution_major_version=version.split(".")[0],
+                           distribution_release=get_distribution_codename() or ""),
         # dpkg-query's rc 1 only says that some name is unknown to dpkg: the known ones are still listed.
         installed=installed_packages(results["dpkg"][1]) if "dpkg" in results else {},
         daemon_json_current=params["daemon_json"] is not None
