@@ -196,4 +196,3 @@ def read_environment(client, params):
     resources = find_tagged_resources(client, params["tags"], params["types"], vpc_attributes=params["vpc_attributes"])
     plan = [item for items in resources.values() for item in items]
     return dict(resources=resources, plan=plan, count=len(plan))
-
