@@ -17,20 +17,24 @@ FLOOR = re.fullmatch(r">=\s*([\d.]+)", yaml.safe_load((ROOT / "meta" / "runtime.
                      ["requires_ansible"]).group(1)
 VENV = ROOT / ".sandbox" / f"ansible-core-{FLOOR}"
 # What the unit tests import besides ansible-core; versions from constraints.txt.
-PACKAGES = ["boto3", "botocore", "netaddr", "pytest", "PyYAML", "parliament", "Jinja2", "moto"]
+PACKAGES = ["boto3", "botocore", "netaddr", "pytest", "PyYAML", "parliament", "Jinja2", "moto[server]"]
 
 
 def pinned(name):
+    """name (with its extras) at the version constraints.txt pins."""
+    base, extras = [*name.split("[", 1), ""][:2]
     for line in (ROOT / "constraints.txt").read_text().splitlines():
-        if line.lower().startswith(name.lower() + "=="):
-            return line
+        if line.lower().startswith(base.lower() + "=="):
+            return base + (f"[{extras}" if extras else "") + line[len(base):]
     return name
 
 
 @pytest.fixture(scope="module")
 def floor_env():
     python = VENV / "bin" / "python"
-    if not (VENV / ".installed").exists():
+    wanted = " ".join([f"ansible-core=={FLOOR}", *[pinned(name) for name in PACKAGES], pinned("ansible")])
+    marker = VENV / ".installed"  # holds what was installed: another list installs anew
+    if not marker.exists() or marker.read_text() != wanted:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True, timeout=300)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"ansible-core=={FLOOR}",
                         *[pinned(name) for name in PACKAGES]], check=True, timeout=600)
@@ -38,7 +42,7 @@ def floor_env():
         # the newer ansible-core it asks for.
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", pinned("ansible")],
                        check=True, timeout=600)
-        (VENV / ".installed").touch()
+        marker.write_text(wanted)
     version = subprocess.run([str(VENV / "bin" / "ansible"), "--version"], capture_output=True, text=True,
                              check=True).stdout
     assert f"core {FLOOR}]" in version, version
