@@ -87,7 +87,9 @@ class Reader:
         self.module = module
         self.params = params
         self.differs = []
-        self.found = {"base_image_present": True, "compose_runs": [], "containers": 0, "networks": 0}
+        # No base image asked for: present. Asked for: present once `docker image inspect` finds it.
+        self.found = {"base_image_present": not params["base_image"], "compose_runs": [], "containers": 0,
+                      "networks": 0}
 
     def run(self, command, cwd=None):
         rc, out, err = self.module.run_command(list(command), cwd=cwd)
@@ -212,6 +214,5 @@ def read(module, params):
     services = reader.services(docker, results) if docker else []
     if not docker:
         reader.differs.append("docker: not installed")
-        reader.found["base_image_present"] = not params["base_image"]
     return dict(differs=reader.differs, commit=head, wanted_commit=wanted, healthy_commit=healthy,
                 services=services, **reader.found)

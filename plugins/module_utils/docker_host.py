@@ -81,7 +81,8 @@ def read(module, params):
         commands["active"] = [systemctl, "is-active", "docker"]
     if docker:
         commands["compose"] = [docker, "compose", "version", "--short"]
-    # All at once: each waits on dpkg, systemd or the docker CLI, not on the others.
+    # All at once: each waits on dpkg, systemd or the docker CLI, not on the others (+1: none at all
+    # is a valid read, and a pool needs a worker).
     with ThreadPoolExecutor(max_workers=len(commands) + 1) as pool:
         futures = {name: pool.submit(module.run_command, command) for name, command in commands.items()}
         version = get_distribution_version() or ""
