@@ -9,6 +9,13 @@
   sandbox's default (``DEFAULT_LINGER_SECONDS``) is short enough for the tests and long enough
   that a teardown which does not wait fails.
 
+* Managed services hold their subnets and groups too. A live Application Load Balancer or RDS
+  instance has network interfaces in its subnets with its security groups, and an internet-facing
+  load balancer's public addresses are mapped in its VPC: the same refusals, and the same lingering
+  after it is deleted. A DB subnet group a DB instance uses cannot be deleted either.
+* Two zones. AWS refuses an Application Load Balancer on subnets of fewer than two availability
+  zones (or on two subnets of one zone), and a DB subnet group that covers fewer than two zones.
+
 Both are switchable for debugging: ``install(linger_seconds=0)`` turns the lingering off,
 ``install(dependencies=False)`` the refusals (the launcher's ``--linger-seconds`` and
 ``--no-dependency-checks``). The messages are AWS's own.
@@ -60,14 +67,54 @@ def _live_instances(backend):
             if instance.state in LIVE_STATES]
 
 
+class Users:
+    """What the managed services of an EC2 backend's account and region hold: (subnet, groups, vpc,
+    public) per network interface, as Lingering.of gives for an instance."""
+
+    @staticmethod
+    def load_balancer(balancer):
+        public = balancer.scheme != "internal"  # internet-facing, the default
+        return [(subnet.id, set(balancer.security_groups or []), balancer.vpc_id, public)
+                for subnet in balancer.subnets]
+
+    @staticmethod
+    def database(database):
+        group = getattr(database, "db_subnet_group", None)
+        subnets = [subnet.id for subnet in group._subnets] if group else []  # noqa: SLF001 - moto's own objects
+        groups = set(database.vpc_security_group_ids or [])
+        return [(subnet, groups, group.vpc_id, bool(database.publicly_accessible)) for subnet in subnets]
+
+    @classmethod
+    def live(cls, ec2_backend):
+        from moto.elbv2.models import elbv2_backends
+        from moto.rds.models import rds_backends
+
+        held = []
+        account, region = ec2_backend.account_id, ec2_backend.region_name
+        for balancer in elbv2_backends[account][region].load_balancers.values():
+            held += cls.load_balancer(balancer)
+        for database in rds_backends[account][region].databases.values():
+            held += cls.database(database)
+        return held
+
+
+def _zones(subnets):
+    return sorted({subnet.availability_zone for subnet in subnets})
+
+
 def install(linger_seconds=DEFAULT_LINGER_SECONDS, dependencies=True):
-    """Patch moto's EC2 backend; returns a function that undoes it (for tests in one process)."""
+    """Patch moto's EC2, ELBv2 and RDS backends; returns a function that undoes it (for tests in one
+    process)."""
     from moto.ec2.exceptions import DependencyViolationError
     from moto.ec2.models.instances import InstanceBackend
     from moto.ec2.models.internet_gateways import InternetGatewayBackend
     from moto.ec2.models.security_groups import SecurityGroupBackend
     from moto.ec2.models.subnets import SubnetBackend
     from moto.ec2.models.vpcs import VPCBackend
+    from moto.elbv2.exceptions import ValidationError
+    from moto.elbv2.models import ELBv2Backend
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import RDSBackend
 
     lingering = Lingering(linger_seconds)
     originals = {
@@ -76,7 +123,17 @@ def install(linger_seconds=DEFAULT_LINGER_SECONDS, dependencies=True):
         (SubnetBackend, "delete_subnet"): SubnetBackend.delete_subnet,
         (InternetGatewayBackend, "detach_internet_gateway"): InternetGatewayBackend.detach_internet_gateway,
         (VPCBackend, "delete_vpc"): VPCBackend.delete_vpc,
+        (ELBv2Backend, "create_load_balancer"): ELBv2Backend.create_load_balancer,
+        (ELBv2Backend, "delete_load_balancer"): ELBv2Backend.delete_load_balancer,
+        (RDSBackend, "create_subnet_group"): RDSBackend.create_subnet_group,
+        (RDSBackend, "modify_db_subnet_group"): RDSBackend.modify_db_subnet_group,
+        (RDSBackend, "delete_subnet_group"): RDSBackend.delete_subnet_group,
+        (RDSBackend, "delete_db_instance"): RDSBackend.delete_db_instance,
     }
+
+    def held_now(ec2_backend):
+        """Every interface that holds something now: the services' live ones, then the lingering."""
+        return (Users.live(ec2_backend) if dependencies else []) + [i[1:] for i in lingering.current()]
 
     def terminate_instances(self, instance_ids):
         held = {instance.id: Lingering.of(instance) for instance in self.get_multi_instances_by_id(instance_ids or [])}
@@ -90,20 +147,20 @@ def install(linger_seconds=DEFAULT_LINGER_SECONDS, dependencies=True):
         group = self.get_security_group_by_name_or_id(group_id or name)
         if group is not None:
             in_use = dependencies and any(group.id in _groups(instance) for instance in _live_instances(self))
-            if in_use or any(group.id in interface[2] for interface in lingering.current()):
+            if in_use or any(group.id in interface[1] for interface in held_now(self)):
                 raise DependencyViolationError(f"resource {group.id} has a dependent object")
         return originals[(SecurityGroupBackend, "delete_security_group")](self, name=name, group_id=group_id)
 
     def delete_subnet(self, subnet_id):
         in_use = dependencies and any(instance.subnet_id == subnet_id for instance in _live_instances(self))
-        if in_use or any(interface[1] == subnet_id for interface in lingering.current()):
+        if in_use or any(interface[0] == subnet_id for interface in held_now(self)):
             raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
         return originals[(SubnetBackend, "delete_subnet")](self, subnet_id)
 
     def detach_internet_gateway(self, internet_gateway_id, vpc_id):
         mapped = dependencies and any(instance.vpc_id == vpc_id and instance.public_ip
                                       for instance in _live_instances(self))
-        if mapped or any(interface[3] == vpc_id and interface[4] for interface in lingering.current()):
+        if mapped or any(interface[2] == vpc_id and interface[3] for interface in held_now(self)):
             raise DependencyViolationError(f"Network {vpc_id} has some mapped public address(es). Please unmap "
                                            "those public address(es) before detaching the gateway.")
         return originals[(InternetGatewayBackend, "detach_internet_gateway")](self, internet_gateway_id, vpc_id)
@@ -113,9 +170,67 @@ def install(linger_seconds=DEFAULT_LINGER_SECONDS, dependencies=True):
             raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
         return originals[(VPCBackend, "delete_vpc")](self, vpc_id)
 
+    def create_load_balancer(self, name, security_groups, subnet_ids, subnet_mappings=None, *args, **kwargs):
+        kind = kwargs.get("loadbalancer_type") or (args[2] if len(args) > 2 else None)
+        ids = list(subnet_ids or []) + [mapping["SubnetId"] for mapping in subnet_mappings or []]
+        subnets = [subnet for subnet in (self.ec2_backend.get_subnet(i) for i in ids) if subnet is not None]
+        if (kind or "application") == "application" and subnets:
+            if len(_zones(subnets)) < len(subnets):
+                raise ValidationError("A load balancer cannot be attached to multiple subnets in the same "
+                                      "Availability Zone")
+            if len(_zones(subnets)) < 2:
+                raise ValidationError("At least two subnets in two different Availability Zones must be specified")
+        return originals[(ELBv2Backend, "create_load_balancer")](
+            self, name, security_groups, subnet_ids, subnet_mappings, *args, **kwargs)
+
+    def delete_load_balancer(self, arn):
+        balancer = self.load_balancers.get(arn)
+        if balancer is not None:
+            for held in Users.load_balancer(balancer):
+                lingering.add(held)
+        return originals[(ELBv2Backend, "delete_load_balancer")](self, arn)
+
+    def enough_zones(subnets):
+        zones = _zones([subnet for subnet in subnets if subnet is not None])
+        if len(zones) < 2:
+            raise RDSClientError("DBSubnetGroupDoesNotCoverEnoughAZs",
+                                 "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. "
+                                 f"Current AZ coverage: {', '.join(zones)}. Add subnets to cover at least 2 AZs.")
+
+    def create_subnet_group(self, subnet_name, description, subnets, tags):
+        enough_zones(subnets)
+        return originals[(RDSBackend, "create_subnet_group")](self, subnet_name, description, subnets, tags)
+
+    def modify_db_subnet_group(self, subnet_name, description, subnets):
+        if subnets:
+            enough_zones(subnets)
+        # moto drops the group from its table on a modify (pop without put back): AWS keeps it.
+        group = originals[(RDSBackend, "modify_db_subnet_group")](self, subnet_name, description, subnets)
+        self.subnet_groups[subnet_name] = group
+        return group
+
+    def delete_subnet_group(self, subnet_name):
+        using = [database.db_instance_identifier for database in self.databases.values()
+                 if getattr(getattr(database, "db_subnet_group", None), "name", None) == subnet_name]
+        if dependencies and using:
+            raise RDSClientError("InvalidDBSubnetGroupStateFault",
+                                 f"Cannot delete the subnet group '{subnet_name}' because at least one database "
+                                 f"instance: {using[0]} is still using it.")
+        return originals[(RDSBackend, "delete_subnet_group")](self, subnet_name)
+
+    def delete_db_instance(self, db_instance_identifier, *args, **kwargs):
+        database = self.databases.get(db_instance_identifier)
+        if database is not None:
+            for held in Users.database(database):
+                lingering.add(held)
+        return originals[(RDSBackend, "delete_db_instance")](self, db_instance_identifier, *args, **kwargs)
+
     replacements = {"terminate_instances": terminate_instances, "delete_security_group": delete_security_group,
                     "delete_subnet": delete_subnet, "detach_internet_gateway": detach_internet_gateway,
-                    "delete_vpc": delete_vpc}
+                    "delete_vpc": delete_vpc, "create_load_balancer": create_load_balancer,
+                    "delete_load_balancer": delete_load_balancer, "create_subnet_group": create_subnet_group,
+                    "modify_db_subnet_group": modify_db_subnet_group, "delete_subnet_group": delete_subnet_group,
+                    "delete_db_instance": delete_db_instance}
     for (cls, name) in originals:
         setattr(cls, name, replacements[name])
 

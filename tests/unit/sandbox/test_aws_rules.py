@@ -77,3 +77,62 @@ def test_lingering_can_be_turned_off(ec2, stack):
     ec2.terminate_instances(InstanceIds=[stack["instance"]])
     ec2.delete_security_group(GroupId=stack["group"])
     ec2.delete_subnet(SubnetId=stack["subnet"])
+
+
+@pytest.fixture
+def two_zones(ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{n}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for n, zone in enumerate(("us-east-1a", "us-east-1a", "us-east-1b"))]
+    group = ec2.create_security_group(GroupName="lb", Description="lb", VpcId=vpc)["GroupId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    return {"vpc": vpc, "a1": subnets[0], "a2": subnets[1], "b": subnets[2], "group": group, "igw": igw}
+
+
+def error_of(call, **params):
+    with pytest.raises(ClientError) as error:
+        call(**params)
+    return error.value.response["Error"]["Code"], error.value.response["Error"]["Message"]
+
+
+def test_a_load_balancer_needs_two_zones_and_holds_its_subnets_and_group(ec2, two_zones):
+    elb = boto3.client("elbv2", region_name="us-east-1")
+    assert error_of(elb.create_load_balancer, Name="one", Subnets=[two_zones["a1"]]) == (
+        "ValidationError", "At least two subnets in two different Availability Zones must be specified")
+    assert "multiple subnets in the same Availability Zone" in error_of(
+        elb.create_load_balancer, Name="same", Subnets=[two_zones["a1"], two_zones["a2"]])[1]
+    arn = elb.create_load_balancer(Name="two", Subnets=[two_zones["a1"], two_zones["b"]],
+                                   SecurityGroups=[two_zones["group"]])["LoadBalancers"][0]["LoadBalancerArn"]
+    refused(ec2.delete_security_group, GroupId=two_zones["group"])
+    refused(ec2.delete_subnet, SubnetId=two_zones["b"])
+    refused(ec2.detach_internet_gateway, InternetGatewayId=two_zones["igw"], VpcId=two_zones["vpc"])
+    ec2.delete_subnet(SubnetId=two_zones["a2"])  # not the load balancer's
+    elb.delete_load_balancer(LoadBalancerArn=arn)
+    refused(ec2.delete_security_group, GroupId=two_zones["group"])  # its interfaces linger
+    time.sleep(LINGER + 0.2)
+    ec2.delete_security_group(GroupId=two_zones["group"])
+    ec2.delete_subnet(SubnetId=two_zones["b"])
+
+
+def test_a_db_subnet_group_needs_two_zones_and_a_database_holds_it(ec2, two_zones):
+    rds = boto3.client("rds", region_name="us-east-1")
+    code, message = error_of(rds.create_db_subnet_group, DBSubnetGroupName="one", DBSubnetGroupDescription="d",
+                             SubnetIds=[two_zones["a1"], two_zones["a2"]])
+    assert code == "DBSubnetGroupDoesNotCoverEnoughAZs" and "Current AZ coverage: us-east-1a." in message
+    rds.create_db_subnet_group(DBSubnetGroupName="two", DBSubnetGroupDescription="d",
+                               SubnetIds=[two_zones["a1"], two_zones["b"]])
+    rds.modify_db_subnet_group(DBSubnetGroupName="two", SubnetIds=[two_zones["a2"], two_zones["b"]])
+    assert rds.describe_db_subnet_groups(DBSubnetGroupName="two")["DBSubnetGroups"]  # moto lost it on a modify
+    rds.create_db_instance(DBInstanceIdentifier="db", DBInstanceClass="db.t3.micro", Engine="postgres",
+                           MasterUsername="app", MasterUserPassword="secret-password", AllocatedStorage=20,
+                           DBSubnetGroupName="two", VpcSecurityGroupIds=[two_zones["group"]])
+    assert error_of(rds.delete_db_subnet_group, DBSubnetGroupName="two")[0] == "InvalidDBSubnetGroupStateFault"
+    refused(ec2.delete_security_group, GroupId=two_zones["group"])
+    refused(ec2.delete_subnet, SubnetId=two_zones["a2"])
+    rds.delete_db_instance(DBInstanceIdentifier="db", SkipFinalSnapshot=True)
+    rds.delete_db_subnet_group(DBSubnetGroupName="two")
+    refused(ec2.delete_subnet, SubnetId=two_zones["a2"])  # its interface lingers
+    time.sleep(LINGER + 0.2)
+    ec2.delete_subnet(SubnetId=two_zones["a2"])
+    ec2.delete_security_group(GroupId=two_zones["group"])
