@@ -80,7 +80,7 @@ class Users:
     @staticmethod
     def database(database):
         group = getattr(database, "db_subnet_group", None)
-        subnets = [subnet.id for subnet in group._subnets] if group else []  # noqa: SLF001 - moto's own objects
+        subnets = [subnet.id for subnet in group._subnets] if group else []  # moto's own objects
         groups = set(database.vpc_security_group_ids or [])
         return [(subnet, groups, group.vpc_id, bool(database.publicly_accessible)) for subnet in subnets]
 
@@ -105,90 +105,114 @@ def _zones(subnets):
 def install(linger_seconds=DEFAULT_LINGER_SECONDS, dependencies=True):
     """Patch moto's EC2, ELBv2 and RDS backends; returns a function that undoes it (for tests in one
     process)."""
+    lingering = Lingering(linger_seconds)
+    replacements = {**_instance_rules(lingering, dependencies), **_service_rules(lingering, dependencies)}
+    originals = {(cls, name): getattr(cls, name) for cls, name in replacements}
+    for (cls, name), replacement in replacements.items():
+        setattr(cls, name, replacement(originals[(cls, name)]))
+
+    def undo():
+        for (cls, name), original in originals.items():
+            setattr(cls, name, original)
+
+    return undo
+
+
+def _instance_rules(lingering, dependencies):
+    """{(class, method): make(original) -> replacement} for EC2's dependency refusals."""
     from moto.ec2.exceptions import DependencyViolationError
     from moto.ec2.models.instances import InstanceBackend
     from moto.ec2.models.internet_gateways import InternetGatewayBackend
     from moto.ec2.models.security_groups import SecurityGroupBackend
     from moto.ec2.models.subnets import SubnetBackend
     from moto.ec2.models.vpcs import VPCBackend
-    from moto.elbv2.exceptions import ValidationError
-    from moto.elbv2.models import ELBv2Backend
-    from moto.rds.exceptions import RDSClientError
-    from moto.rds.models import RDSBackend
-
-    lingering = Lingering(linger_seconds)
-    originals = {
-        (InstanceBackend, "terminate_instances"): InstanceBackend.terminate_instances,
-        (SecurityGroupBackend, "delete_security_group"): SecurityGroupBackend.delete_security_group,
-        (SubnetBackend, "delete_subnet"): SubnetBackend.delete_subnet,
-        (InternetGatewayBackend, "detach_internet_gateway"): InternetGatewayBackend.detach_internet_gateway,
-        (VPCBackend, "delete_vpc"): VPCBackend.delete_vpc,
-        (ELBv2Backend, "create_load_balancer"): ELBv2Backend.create_load_balancer,
-        (ELBv2Backend, "delete_load_balancer"): ELBv2Backend.delete_load_balancer,
-        (RDSBackend, "create_subnet_group"): RDSBackend.create_subnet_group,
-        (RDSBackend, "modify_db_subnet_group"): RDSBackend.modify_db_subnet_group,
-        (RDSBackend, "delete_subnet_group"): RDSBackend.delete_subnet_group,
-        (RDSBackend, "delete_db_instance"): RDSBackend.delete_db_instance,
-    }
 
     def held_now(ec2_backend):
         """Every interface that holds something now: the services' live ones, then the lingering."""
         return (Users.live(ec2_backend) if dependencies else []) + [i[1:] for i in lingering.current()]
 
-    def terminate_instances(self, instance_ids):
-        held = {instance.id: Lingering.of(instance) for instance in self.get_multi_instances_by_id(instance_ids or [])}
-        terminated = originals[(InstanceBackend, "terminate_instances")](self, instance_ids)
-        for instance, previous in terminated:
-            if previous.name != "terminated":
-                lingering.add(held[instance.id])
-        return terminated
+    def terminate_instances(original):
+        def method(self, instance_ids):
+            held = {instance.id: Lingering.of(instance)
+                    for instance in self.get_multi_instances_by_id(instance_ids or [])}
+            terminated = original(self, instance_ids)
+            for instance, previous in terminated:
+                if previous.name != "terminated":
+                    lingering.add(held[instance.id])
+            return terminated
+        return method
 
-    def delete_security_group(self, name=None, group_id=None):
-        group = self.get_security_group_by_name_or_id(group_id or name)
-        if group is not None:
-            in_use = dependencies and any(group.id in _groups(instance) for instance in _live_instances(self))
-            if in_use or any(group.id in interface[1] for interface in held_now(self)):
-                raise DependencyViolationError(f"resource {group.id} has a dependent object")
-        return originals[(SecurityGroupBackend, "delete_security_group")](self, name=name, group_id=group_id)
+    def delete_security_group(original):
+        def method(self, name=None, group_id=None):
+            group = self.get_security_group_by_name_or_id(group_id or name)
+            if group is not None:
+                in_use = dependencies and any(group.id in _groups(instance) for instance in _live_instances(self))
+                if in_use or any(group.id in interface[1] for interface in held_now(self)):
+                    raise DependencyViolationError(f"resource {group.id} has a dependent object")
+            return original(self, name=name, group_id=group_id)
+        return method
 
-    def delete_subnet(self, subnet_id):
-        in_use = dependencies and any(instance.subnet_id == subnet_id for instance in _live_instances(self))
-        if in_use or any(interface[0] == subnet_id for interface in held_now(self)):
-            raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
-        return originals[(SubnetBackend, "delete_subnet")](self, subnet_id)
+    def delete_subnet(original):
+        def method(self, subnet_id):
+            in_use = dependencies and any(instance.subnet_id == subnet_id for instance in _live_instances(self))
+            if in_use or any(interface[0] == subnet_id for interface in held_now(self)):
+                raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+            return original(self, subnet_id)
+        return method
 
-    def detach_internet_gateway(self, internet_gateway_id, vpc_id):
-        mapped = dependencies and any(instance.vpc_id == vpc_id and instance.public_ip
-                                      for instance in _live_instances(self))
-        if mapped or any(interface[2] == vpc_id and interface[3] for interface in held_now(self)):
-            raise DependencyViolationError(f"Network {vpc_id} has some mapped public address(es). Please unmap "
-                                           "those public address(es) before detaching the gateway.")
-        return originals[(InternetGatewayBackend, "detach_internet_gateway")](self, internet_gateway_id, vpc_id)
+    def detach_internet_gateway(original):
+        def method(self, internet_gateway_id, vpc_id):
+            mapped = dependencies and any(instance.vpc_id == vpc_id and instance.public_ip
+                                          for instance in _live_instances(self))
+            if mapped or any(interface[2] == vpc_id and interface[3] for interface in held_now(self)):
+                raise DependencyViolationError(f"Network {vpc_id} has some mapped public address(es). Please "
+                                               "unmap those public address(es) before detaching the gateway.")
+            return original(self, internet_gateway_id, vpc_id)
+        return method
 
-    def delete_vpc(self, vpc_id):
-        if dependencies and self.describe_internet_gateways(filters={"attachment.vpc-id": vpc_id}):
-            raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
-        return originals[(VPCBackend, "delete_vpc")](self, vpc_id)
+    def delete_vpc(original):
+        def method(self, vpc_id):
+            if dependencies and self.describe_internet_gateways(filters={"attachment.vpc-id": vpc_id}):
+                raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
+            return original(self, vpc_id)
+        return method
 
-    def create_load_balancer(self, name, security_groups, subnet_ids, subnet_mappings=None, *args, **kwargs):
-        kind = kwargs.get("loadbalancer_type") or (args[2] if len(args) > 2 else None)
-        ids = list(subnet_ids or []) + [mapping["SubnetId"] for mapping in subnet_mappings or []]
-        subnets = [subnet for subnet in (self.ec2_backend.get_subnet(i) for i in ids) if subnet is not None]
-        if (kind or "application") == "application" and subnets:
-            if len(_zones(subnets)) < len(subnets):
-                raise ValidationError("A load balancer cannot be attached to multiple subnets in the same "
-                                      "Availability Zone")
-            if len(_zones(subnets)) < 2:
-                raise ValidationError("At least two subnets in two different Availability Zones must be specified")
-        return originals[(ELBv2Backend, "create_load_balancer")](
-            self, name, security_groups, subnet_ids, subnet_mappings, *args, **kwargs)
+    return {(InstanceBackend, "terminate_instances"): terminate_instances,
+            (SecurityGroupBackend, "delete_security_group"): delete_security_group,
+            (SubnetBackend, "delete_subnet"): delete_subnet,
+            (InternetGatewayBackend, "detach_internet_gateway"): detach_internet_gateway,
+            (VPCBackend, "delete_vpc"): delete_vpc}
 
-    def delete_load_balancer(self, arn):
-        balancer = self.load_balancers.get(arn)
-        if balancer is not None:
-            for held in Users.load_balancer(balancer):
+
+def _service_rules(lingering, dependencies):
+    """{(class, method): make(original) -> replacement} for the load balancers' and databases' rules."""
+    from moto.elbv2.exceptions import ValidationError
+    from moto.elbv2.models import ELBv2Backend
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.models import RDSBackend
+
+    def create_load_balancer(original):
+        def method(self, name, security_groups, subnet_ids, subnet_mappings=None, *args, **kwargs):
+            kind = kwargs.get("loadbalancer_type") or (args[1] if len(args) > 1 else None)
+            ids = list(subnet_ids or []) + [mapping["SubnetId"] for mapping in subnet_mappings or []]
+            subnets = [subnet for subnet in (self.ec2_backend.get_subnet(i) for i in ids) if subnet is not None]
+            if (kind or "application") == "application" and subnets:
+                if len(_zones(subnets)) < len(subnets):
+                    raise ValidationError("A load balancer cannot be attached to multiple subnets in the same "
+                                          "Availability Zone")
+                if len(_zones(subnets)) < 2:
+                    raise ValidationError("At least two subnets in two different Availability Zones must be "
+                                          "specified")
+            return original(self, name, security_groups, subnet_ids, subnet_mappings, *args, **kwargs)
+        return method
+
+    def delete_load_balancer(original):
+        def method(self, arn):
+            balancer = self.load_balancers.get(arn)
+            for held in Users.load_balancer(balancer) if balancer is not None else []:
                 lingering.add(held)
-        return originals[(ELBv2Backend, "delete_load_balancer")](self, arn)
+            return original(self, arn)
+        return method
 
     def enough_zones(subnets):
         zones = _zones([subnet for subnet in subnets if subnet is not None])
@@ -197,45 +221,44 @@ def install(linger_seconds=DEFAULT_LINGER_SECONDS, dependencies=True):
                                  "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. "
                                  f"Current AZ coverage: {', '.join(zones)}. Add subnets to cover at least 2 AZs.")
 
-    def create_subnet_group(self, subnet_name, description, subnets, tags):
-        enough_zones(subnets)
-        return originals[(RDSBackend, "create_subnet_group")](self, subnet_name, description, subnets, tags)
-
-    def modify_db_subnet_group(self, subnet_name, description, subnets):
-        if subnets:
+    def create_subnet_group(original):
+        def method(self, subnet_name, description, subnets, tags):
             enough_zones(subnets)
-        # moto drops the group from its table on a modify (pop without put back): AWS keeps it.
-        group = originals[(RDSBackend, "modify_db_subnet_group")](self, subnet_name, description, subnets)
-        self.subnet_groups[subnet_name] = group
-        return group
+            return original(self, subnet_name, description, subnets, tags)
+        return method
 
-    def delete_subnet_group(self, subnet_name):
-        using = [database.db_instance_identifier for database in self.databases.values()
-                 if getattr(getattr(database, "db_subnet_group", None), "name", None) == subnet_name]
-        if dependencies and using:
-            raise RDSClientError("InvalidDBSubnetGroupStateFault",
-                                 f"Cannot delete the subnet group '{subnet_name}' because at least one database "
-                                 f"instance: {using[0]} is still using it.")
-        return originals[(RDSBackend, "delete_subnet_group")](self, subnet_name)
+    def modify_db_subnet_group(original):
+        def method(self, subnet_name, description, subnets):
+            if subnets:
+                enough_zones(subnets)
+            # moto drops the group from its table on a modify (pop without put back): AWS keeps it.
+            group = original(self, subnet_name, description, subnets)
+            self.subnet_groups[subnet_name] = group
+            return group
+        return method
 
-    def delete_db_instance(self, db_instance_identifier, *args, **kwargs):
-        database = self.databases.get(db_instance_identifier)
-        if database is not None:
-            for held in Users.database(database):
+    def delete_subnet_group(original):
+        def method(self, subnet_name):
+            using = [database.db_instance_identifier for database in self.databases.values()
+                     if getattr(getattr(database, "db_subnet_group", None), "name", None) == subnet_name]
+            if dependencies and using:
+                raise RDSClientError("InvalidDBSubnetGroupStateFault",
+                                     f"Cannot delete the subnet group '{subnet_name}' because at least one "
+                                     f"database instance: {using[0]} is still using it.")
+            return original(self, subnet_name)
+        return method
+
+    def delete_db_instance(original):
+        def method(self, db_instance_identifier, *args, **kwargs):
+            database = self.databases.get(db_instance_identifier)
+            for held in Users.database(database) if database is not None else []:
                 lingering.add(held)
-        return originals[(RDSBackend, "delete_db_instance")](self, db_instance_identifier, *args, **kwargs)
+            return original(self, db_instance_identifier, *args, **kwargs)
+        return method
 
-    replacements = {"terminate_instances": terminate_instances, "delete_security_group": delete_security_group,
-                    "delete_subnet": delete_subnet, "detach_internet_gateway": detach_internet_gateway,
-                    "delete_vpc": delete_vpc, "create_load_balancer": create_load_balancer,
-                    "delete_load_balancer": delete_load_balancer, "create_subnet_group": create_subnet_group,
-                    "modify_db_subnet_group": modify_db_subnet_group, "delete_subnet_group": delete_subnet_group,
-                    "delete_db_instance": delete_db_instance}
-    for (cls, name) in originals:
-        setattr(cls, name, replacements[name])
-
-    def undo():
-        for (cls, name), original in originals.items():
-            setattr(cls, name, original)
-
-    return undo
+    return {(ELBv2Backend, "create_load_balancer"): create_load_balancer,
+            (ELBv2Backend, "delete_load_balancer"): delete_load_balancer,
+            (RDSBackend, "create_subnet_group"): create_subnet_group,
+            (RDSBackend, "modify_db_subnet_group"): modify_db_subnet_group,
+            (RDSBackend, "delete_subnet_group"): delete_subnet_group,
+            (RDSBackend, "delete_db_instance"): delete_db_instance}

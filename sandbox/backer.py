@@ -27,8 +27,11 @@ import threading
 from pathlib import Path
 
 import boto3
+import containers
 import security_groups
+from containers import remove_container
 from images import IMAGE_DIR, vm_image
+from services import Services
 
 BACKER_ACCESS_KEY = "sandbox-backer"
 # On a cloud image apt's first-boot jobs hold the dpkg lock for seconds to minutes.
@@ -112,6 +115,7 @@ class Backer:
         self.region_names = None
         self.containers = self.load_registry()  # instance id -> {"id", "state", "address"}
         self.log_path = Path(state_dir) / "backer.log"
+        self.services = Services(state_dir, self.label, self.log)
 
     # --- bookkeeping -------------------------------------------------------------------------
     def load_registry(self):
@@ -176,8 +180,14 @@ class Backer:
                         if instance_id not in seen and (region is None or known.get("region") == region)]
             for instance_id in vanished:  # the emulator was reset
                 self.remove(instance_id)
-            for region_name, instances in listed.items():
-                self.apply_filters(region_name, instances)
+            from moto.core import DEFAULT_ACCOUNT_ID  # the backer runs in the emulator's process
+
+            for region_name in regions:
+                hosts = {instance["InstanceId"]: self.containers[instance["InstanceId"]]["address"]
+                         for instance in listed.get(region_name, []) if self.is_up(instance)}
+                self.services.sync(DEFAULT_ACCOUNT_ID, region_name, hosts)
+            for region_name in regions:
+                self.apply_filters(region_name, listed.get(region_name, []))
             self.save_registry()
 
     def boot(self, region, instance):
@@ -185,14 +195,15 @@ class Backer:
         instance_id = instance["InstanceId"]
         image = ec2.describe_images(ImageIds=[instance["ImageId"]])["Images"]
         image_name = image[0].get("Name", "") if image else ""
+        resolver = self.services.resolver_address()  # the VPC's DNS: it knows the services' names
         container = self.docker(
-            "run", "--detach", "--name", f"shipyard-sandbox-{instance_id}",
+            "run", "--detach", "--name", f"shipyard-sandbox-{instance_id}", *(["--dns", resolver] if resolver else []),
             "--hostname", instance.get("PrivateDnsName", "").split(".")[0] or instance_id,
             "--label", self.label, "--label", f"shipyard.sandbox.instance={instance_id}",
             *VM_RUN_OPTIONS, "-v", f"{IMAGE_DIR}:{PRELOAD_MOUNT}:ro", vm_image(suite_for(image_name)),
         ).strip()
         self.containers[instance_id] = {"id": container, "state": "running", "region": region,
-                                        "address": self.address_of(container)}
+                                        "address": containers.address_of(container)}
         self.save_registry()
         try:
             self.apply_filters(region)  # before sshd answers, as the groups hold from the first packet
@@ -219,11 +230,8 @@ class Backer:
                     container, "bash", "-c", RUN_USER_DATA)
         self.tag_address(ec2.meta.region_name, instance_id, container)
 
-    def address_of(self, container):
-        return self.docker("inspect", "--format", "{{.NetworkSettings.IPAddress}}", container).strip()
-
     def tag_address(self, region, instance_id, container):
-        address = self.address_of(container)
+        address = containers.address_of(container)
         self.containers[instance_id]["address"] = address
         self.ec2(region).create_tags(Resources=[instance_id], Tags=[{"Key": ADDRESS_TAG, "Value": address}])
 
@@ -234,18 +242,15 @@ class Backer:
             return
         if instances is None:
             instances = [instance for _region, instance in self.instances([region])]
-        hosts = []
-        for instance in instances:
-            known = self.containers.get(instance["InstanceId"])
-            if known and known["state"] == "running" and known.get("address") and \
-                    instance["State"]["Name"] in ("pending", "running"):
-                hosts.append(dict(instance, address=known["address"]))
-        if not hosts:
+        hosts = [dict(instance, address=self.containers[instance["InstanceId"]]["address"])
+                 for instance in instances if self.is_up(instance)]
+        members = hosts + self.services.members(region)  # a load balancer or a database is in its groups too
+        if not members:
             return
         pages = self.ec2(region).get_paginator("describe_security_groups").paginate()
         groups = {group["GroupId"]: group for page in pages for group in page["SecurityGroups"]}
-        for instance_id, rules in security_groups.rulesets(hosts, groups).items():
-            known = self.containers[instance_id]
+        for instance_id, rules in security_groups.rulesets(members, groups).items():
+            known = self.containers.get(instance_id) or self.services.entry(instance_id)
             digest = hashlib.sha256(rules.encode()).hexdigest()
             if known.get("filter") == digest:
                 continue
@@ -258,27 +263,24 @@ class Backer:
             known["filter"] = digest
             self.log(f"{instance_id}: security groups enforced ({rules.count(' -j RETURN') - 1} allow rules)")
 
+    def is_up(self, instance):
+        """An instance whose container runs and has an address."""
+        known = self.containers.get(instance["InstanceId"])
+        return bool(known and known["state"] == "running" and known.get("address")) and \
+            instance["State"]["Name"] in ("pending", "running")
+
     def remove(self, instance_id):
         known = self.containers.pop(instance_id, None)
         if known:
             remove_container(known["id"])
             self.log(f"{instance_id}: removed {known['id'][:12]}")
 
-    @staticmethod
-    def docker(*args, stdin=None):
-        result = subprocess.run(["docker", *args], input=stdin, capture_output=True, check=True, timeout=120)
-        return result.stdout.decode()
+    docker = staticmethod(containers.docker)
 
 
 def sandbox_label(state_dir):
     """The label on every instance container of the sandbox kept in state_dir."""
     return f"shipyard.sandbox={Path(state_dir).resolve()}"
-
-
-def remove_container(container_id):
-    """Remove one container of ours, with its anonymous volumes (/var/lib/docker)."""
-    subprocess.run(["docker", "rm", "--force", "--volumes", container_id], capture_output=True, timeout=120,
-                   check=False)
 
 
 def remove_stale(state_dir):
@@ -297,10 +299,10 @@ def remove_all(state_dir):
     """What `sandboxctl down` calls: every container this sandbox's backer created, by id."""
     registry = Path(state_dir) / "containers.json"
     try:
-        containers = json.loads(registry.read_text(encoding="utf-8"))
+        instances = json.loads(registry.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
-        return 0
-    for known in containers.values():
+        instances = {}
+    for known in instances.values():
         remove_container(known["id"])
-    registry.unlink()
-    return len(containers)
+    registry.unlink(missing_ok=True)
+    return len(instances) + Services(state_dir, sandbox_label(state_dir), print).remove_all()

@@ -8,6 +8,9 @@ For each Debian suite:
   from the Debian mirror, the path that works with no registry.
 * ``shipyard-sandbox/vm:SUITE``: sandbox/vm/Dockerfile on that base: what an instance boots.
 
+And ``shipyard-sandbox/services:trixie`` (sandbox/services/Dockerfile): HAProxy, PostgreSQL and
+dnsmasq, what backs load balancers, databases and the VPC's resolver (services.py).
+
 The trixie base is also saved as .sandbox/images/debian-trixie.tar: the backer mounts that folder
 into every instance, like an AMI with images baked in, and the app loads it where no registry answers.
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VM_RECIPE = ROOT / "sandbox" / "vm"
+SERVICES_RECIPE = ROOT / "sandbox" / "services"
 IMAGE_DIR = ROOT / ".sandbox" / "images"  # shared by every sandbox instance of this checkout
 MIRROR = os.environ.get("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUITES = ("trixie", "bookworm")
@@ -33,6 +37,11 @@ def base_image(suite):
 
 def vm_image(suite):
     return f"shipyard-sandbox/vm:{suite}"
+
+
+def services_image():
+    """What backs load balancers, databases and the VPC's resolver (sandbox/services)."""
+    return f"shipyard-sandbox/services:{PRELOADED_SUITE}"
 
 
 def docker(*args, **kwargs):
@@ -73,6 +82,11 @@ def build_vm(suite):
            str(VM_RECIPE), stdout=subprocess.DEVNULL)
 
 
+def build_services():
+    docker("build", "--quiet", "--build-arg", f"BASE_IMAGE={base_image(PRELOADED_SUITE)}", "-t", services_image(),
+           str(SERVICES_RECIPE), stdout=subprocess.DEVNULL)
+
+
 def save_preloaded():
     """docker save the base image that instances preload, unless the saved copy is current."""
     IMAGE_DIR.mkdir(parents=True, exist_ok=True)
@@ -90,6 +104,8 @@ def build(suites=SUITES):
         build_base(suite)
         build_vm(suite)
         print(f"{vm_image(suite)} ready", flush=True)
+    build_services()
+    print(f"{services_image()} ready", flush=True)
     save_preloaded()
     return 0
 

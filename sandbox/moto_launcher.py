@@ -17,7 +17,10 @@ What this adds to a plain ``moto_server``:
   an EC2 create call asked for by resource type) so tests and the benchmark can count calls, tell read
   calls from writes, and prove that every create carries the tags the IAM policy's conditions require;
 * with --backer, the backer (backer.py): a container for every running instance, its security
-  groups enforced on it (security_groups.py; --no-security-groups to leave every port open);
+  groups enforced on it (security_groups.py; --no-security-groups to leave every port open); and
+  real parts behind the managed services (services.py): an HAProxy per Application Load Balancer
+  whose health checks answer DescribeTargetHealth, a PostgreSQL per RDS instance ("creating" until
+  it answers), a resolver that gives their DNS names to the hosts;
 * two endpoints of its own: ``GET /sandbox-api/ping`` (cheap liveness: the emulator's PID and state
   directory, so ``sandboxctl up`` recognises its own emulator) and ``GET /sandbox-api/checkip``
   (what AWS's checkip service answers: the caller's address as the hosts see it, the Docker
@@ -43,6 +46,7 @@ from urllib.parse import parse_qsl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import aws_rules  # noqa: E402 - sandbox/ is not a package
+import services  # noqa: E402
 from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402
 from consistency import DEFAULT_UNSEEN_SECONDS, EventualConsistency  # noqa: E402
 
@@ -53,7 +57,13 @@ TAG_SPECIFICATION = re.compile(r"TagSpecification\.(\d+)\.(ResourceType|Tag\.(\d
 # and what the hosts' packet filters are made of (a group's rules, an instance's groups).
 BACKER_CATCHES_UP = {"RunInstances", "StartInstances", "StopInstances", "TerminateInstances", "POST /moto-api/reset",
                      "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "ModifySecurityGroupRules",
-                     "ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute"}
+                     "ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute",
+                     # load balancers: their proxies follow listeners, target groups and registrations
+                     "CreateLoadBalancer", "DeleteLoadBalancer", "CreateListener", "ModifyListener", "DeleteListener",
+                     "RegisterTargets", "DeregisterTargets", "ModifyTargetGroup", "ModifyTargetGroupAttributes",
+                     "SetSecurityGroups",
+                     # databases: a snapshot is dumped, a deleted instance's container goes, before the answer
+                     "CreateDBSnapshot", "DeleteDBInstance"}
 AMI_DEFAULTS = {
     "state": "available",
     "public": True,
@@ -353,6 +363,7 @@ def main():
         let_the_backer_through_iam()
         backer = Backer(f"http://127.0.0.1:{args.port}", args.state_dir, on_booted=mark_running,
                         enforce_security_groups=not args.no_security_groups)
+        services.install(backer.services)
     identity = {"pid": os.getpid(), "state_dir": str(args.state_dir.resolve()),
                 "controller_address": args.controller_address}
     emulator = EventualConsistency(DomainDispatcherApplication(create_backend_app), args.unseen_seconds,

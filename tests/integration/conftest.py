@@ -27,6 +27,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "sandbox"))  # the sandbox's tools are scripts, not a package
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # cloud.py: helpers the test modules share
 from backer import sandbox_label  # noqa: E402
 from fault_proxy import FaultProxy  # noqa: E402
 
@@ -100,9 +101,18 @@ class Sandbox:
 
     def containers(self):
         """Ids of the containers that this sandbox's backer runs for instances."""
-        found = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={sandbox_label(STATE)}"],
+        found = subprocess.run(["docker", "ps", "--all", "--quiet", "--filter", f"label={sandbox_label(STATE)}",
+                                "--filter", "label=shipyard.sandbox.instance"],
                                capture_output=True, text=True, check=True, timeout=60)
         return found.stdout.split()
+
+    def service_containers(self, kind):
+        """Ids of this sandbox's containers that back a service: "lb", "db" or "resolver"."""
+        found = subprocess.run(["docker", "ps", "--all", "--format", "{{.ID}} {{.Names}}", "--filter",
+                                f"label={sandbox_label(STATE)}"], capture_output=True, text=True, check=True,
+                               timeout=60)
+        return [line.split()[0] for line in found.stdout.splitlines()
+                if line.split()[1].startswith(f"shipyard-sandbox-{kind}-")]
 
     def requests_mark(self):
         return len(self.request_log.read_text().splitlines()) if self.request_log.exists() else 0

@@ -5,51 +5,14 @@ when it starts again, and only those."""
 
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sandbox"))
 import backer
+from cloud import debian_image, docker, security_group, tcp, wait_until
 from images import vm_image
 
 USER_DATA = "#!/bin/bash\necho first boot >> /root/first-boot\n"
-
-
-def docker(*args):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60, check=False)
-
-
-def wait_until(check, seconds=90):
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"gave up waiting for {check.__doc__}"
-        time.sleep(1)
-
-
-def debian_image(ec2):
-    return ec2.describe_images(Owners=["136693071363"],
-                               Filters=[{"Name": "name", "Values": ["debian-13-amd64-*"]}])["Images"][0]["ImageId"]
-
-
-def security_group(ec2, name, *permissions):
-    group_id = ec2.create_security_group(GroupName=name, Description=name)["GroupId"]
-    deadline = time.monotonic() + 30
-    while permissions:  # AWS may not know the group a moment after its creation (eventual consistency)
-        try:
-            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=list(permissions))
-            break
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "InvalidGroup.NotFound" or time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-    return group_id
-
-
-def tcp(port, cidr=None, group=None):
-    sources = {"IpRanges": [{"CidrIp": cidr}]} if cidr else {"UserIdGroupPairs": [{"GroupId": group}]}
-    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **sources}
 
 
 def test_an_instance_is_a_container_from_launch_to_termination(sandbox, tmp_path):
