@@ -54,7 +54,7 @@ def matcher(codes):
     """ELBv2's matcher ("200", "200,302", "200-299") as a regular expression of status codes."""
     alternatives = []
     for part in str(codes or "200").split(","):
-        low, _, high = part.strip().partition("-")
+        low, _dash, high = part.strip().partition("-")
         alternatives += [str(code) for code in range(int(low), int(high or low) + 1)]
     return "^(" + "|".join(alternatives) + ")$"
 

@@ -160,7 +160,7 @@ def up():
               file=sys.stderr)
         return 1
     if WITH_BACKER and (stale := backer.remove_stale(STATE)):
-        print(f"removed {stale} instance container(s) that an earlier run of this sandbox left")
+        print(f"removed {stale} container(s) that an earlier run of this sandbox left")
     log = open(STATE / "emulator.log", "ab")  # noqa: SIM115 - handed to the child process
     backer_flag = ["--backer"] if WITH_BACKER else []
     proc = subprocess.Popen(
@@ -189,7 +189,7 @@ def down():
     PID_FILE.unlink(missing_ok=True)
     removed = backer.remove_all(STATE)
     if removed:
-        print(f"removed {removed} instance container(s)")
+        print(f"removed {removed} container(s) (instances and services)")
     if git_server.stop(STATE):
         print("git daemon stopped")
     return 0

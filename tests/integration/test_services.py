@@ -82,7 +82,7 @@ def test_a_load_balancer_forwards_to_its_healthy_targets_and_drains_the_deregist
     elb.register_targets(TargetGroupArn=group_arn, Targets=[{"Id": host["id"]} for host in hosts])
     assert set(health(elb, group_arn).values()) == {("initial", "Elb.RegistrationInProgress")}
     wait_until(lambda: set(health(elb, group_arn).values()) == {("healthy", None)}, seconds=30)
-    answered = {get(url) for _ in range(6)}
+    answered = {get(url) for _request in range(6)}
     assert answered == {(200, host["hostname"]) for host in hosts}  # round robin over both
     assert not sandbox.accepts(hosts[0]["address"], 80)  # the app port: from the load balancer only
 
@@ -91,14 +91,14 @@ def test_a_load_balancer_forwards_to_its_healthy_targets_and_drains_the_deregist
     docker("exec", sick["container"], "touch", "/tmp/unhealthy")
     wait_until(lambda: health(elb, group_arn)[sick["id"]] == ("unhealthy", "Target.ResponseCodeMismatch"),
                seconds=30)
-    assert {get(url) for _ in range(6)} == {(200, well["hostname"])}
+    assert {get(url) for _request in range(6)} == {(200, well["hostname"])}
     docker("exec", sick["container"], "rm", "/tmp/unhealthy")
     wait_until(lambda: health(elb, group_arn)[sick["id"]] == ("healthy", None), seconds=30)
 
     # A deregistered host drains for the group's delay, then is gone; the other serves all along.
     elb.deregister_targets(TargetGroupArn=group_arn, Targets=[{"Id": sick["id"]}])
     assert health(elb, group_arn)[sick["id"]] == ("draining", "Target.DeregistrationInProgress")
-    assert {get(url) for _ in range(6)} == {(200, well["hostname"])}
+    assert {get(url) for _request in range(6)} == {(200, well["hostname"])}
     wait_until(lambda: sick["id"] not in health(elb, group_arn), seconds=20)
 
     elb.delete_listener(ListenerArn=elb.describe_listeners(
