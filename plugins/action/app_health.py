@@ -33,6 +33,7 @@ ARGUMENT_SPEC = {
     "public_address": {"type": "str", "required": True},
     "host_address": {"type": "str", "default": "127.0.0.1"},
     "controller_only": {"type": "bool", "default": False},
+    "default_from": {"type": "list", "elements": "str", "choices": list(SIDES), "default": list(SIDES)},
     "retries": {"type": "int", "default": 30},
     "delay": {"type": "float", "default": 2},
     "timeout": {"type": "int", "default": 10},
@@ -59,10 +60,10 @@ def judge(check, status, body, content_type=""):
     return None
 
 
-def sides(check, controller_only):
-    """Where `check` is made: its `from` (default both); with controller_only, a check the
-    controller can make is made from there only."""
-    wanted = [side for side in SIDES if side in check.get("from", SIDES)]
+def sides(check, controller_only, default_from=SIDES):
+    """Where `check` is made: its `from` (else default_from: both unless told); with controller_only,
+    a check the controller can make is made from there only."""
+    wanted = [side for side in SIDES if side in check.get("from", default_from)]
     if controller_only and "controller" in wanted:
         return ["controller"]
     return wanted
@@ -123,7 +124,7 @@ class ActionModule(ActionBase):
             result.update(skipped=True, msg="check mode: the app's health is not checked")
             return result
         reports = [self.probe(check, side, params, task_vars)
-                   for check in params["checks"] for side in sides(check, params["controller_only"])]
+                   for check in params["checks"] for side in sides(check, params["controller_only"], params["default_from"])]
         failed = [report for report in reports if not report["passed"]]
         result.update(changed=False, checks=reports)
         if failed:

@@ -29,8 +29,9 @@ except ImportError:
 MODULE = "shipyard.ec2_compose.tagged_resources_info"
 
 
-def ec2_client(params):
-    """The EC2 client the options describe, or None when the module should decide (and explain)."""
+def clients(params):
+    """A client_for(service) of the clients the options describe, or None when the module should
+    decide (and explain)."""
     if params["aws_config"] or params["debug_botocore_endpoint_logs"]:
         return None
     if params["profile"] and (params["access_key"] or params["secret_key"]):
@@ -45,8 +46,14 @@ def ec2_client(params):
         return None  # e.g. an unknown profile: the module says so
     if not session.region_name:
         return None
-    return session.client("ec2", endpoint_url=params["endpoint_url"] or None,
-                          verify=params["aws_ca_bundle"] or params["validate_certs"])
+    made = {}
+
+    def client_for(service):
+        if service not in made:
+            made[service] = session.client(service, endpoint_url=params["endpoint_url"] or None,
+                                           verify=params["aws_ca_bundle"] or params["validate_certs"])
+        return made[service]
+    return client_for
 
 
 class ActionModule(ActionBase):
@@ -59,19 +66,19 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        client = None
+        client_for = None
         if self._on_the_controller():
             _validation, params = self.validate_argument_spec(
                 argument_spec={**aws_argument_spec(), **TAGGED_RESOURCES_OPTIONS})
             if not params["tags"]:
                 return dict(result, failed=True, msg=EMPTY_TAGS)
-            client = ec2_client(params)
-        if client is None:
+            client_for = clients(params)
+        if client_for is None:
             result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
             return result
         try:
-            found = read_environment(client, params)
+            found = read_environment(client_for, params)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
             return dict(result, failed=True, msg=f"Could not list the tagged resources: {error}",
                         error=getattr(error, "response", {}).get("Error", {}))
-        return dict(result, changed=False, region=client.meta.region_name, **found)
+        return dict(result, changed=False, region=client_for("ec2").meta.region_name, **found)

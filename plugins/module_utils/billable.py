@@ -4,7 +4,8 @@
 Used by the leftovers module (the account audit and teardown's proof) and by cost_check's
 deployed mode. Billable here means: instances that are not terminated (a stopped one still bills
 its volumes and its public address), volumes (attached ones are priced with their instance),
-elastic IPs, NAT gateways, load balancers (ALB/NLB) and snapshots owned by the account.
+elastic IPs, NAT gateways, load balancers (ALB/NLB), snapshots owned by the account, RDS instances
+and their manual snapshots (a final snapshot that teardown keeps, too).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from ansible_collections.shipyard.ec2_compose.plugins.module_utils.retry import 
 
 RUNNING_STATES = ("pending", "running")
 LIVE_NAT_STATES = ("pending", "available")  # failed and deleting ones are listed by the reader, not billed
-BILLABLE_TYPES = ("instance", "volume", "elastic_ip", "nat_gateway", "load_balancer", "snapshot")
+BILLABLE_TYPES = ("instance", "volume", "elastic_ip", "nat_gateway", "load_balancer", "snapshot", "db_instance",
+                  "db_snapshot")
+GONE_DB_STATES = ("deleted",)
 HOURLY = {"hours": HOURS_PER_MONTH}
 
 
@@ -79,6 +82,15 @@ def scan_region(client_for, region, account):
                           usage=[{"kind": "snapshot", "size": snapshot.get("VolumeSize", 0)}],
                           detail=f"{snapshot.get('VolumeSize', 0)} GB (full size; AWS bills the changed blocks)")
                   for snapshot in found["snapshot"] if snapshot.get("OwnerId") == account)
+    billed.extend(_billed(region, database, state=database.get("DBInstanceStatus", ""),
+                          detail=f"{database.get('Engine', '')} {database.get('DBInstanceClass', '')}",
+                          usage=[dict(HOURLY, kind="db_instance", db_instance_class=database.get("DBInstanceClass", ""),
+                                      storage_gb=database.get("AllocatedStorage", 0))])
+                  for database in found["db_instance"] if database.get("DBInstanceStatus") not in GONE_DB_STATES)
+    billed.extend(_billed(region, snapshot, state=snapshot.get("Status", ""),
+                          detail=f"{snapshot.get('AllocatedStorage', 0)} GB of {snapshot.get('DBInstanceIdentifier', '')}",
+                          usage=[{"kind": "db_snapshot", "size": snapshot.get("AllocatedStorage", 0)}])
+                  for snapshot in found["db_snapshot"])
     return billed
 
 

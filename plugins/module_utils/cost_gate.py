@@ -27,6 +27,12 @@ ARGUMENT_SPEC = dict(
     public_ipv4=dict(type="int"),
     nat_gateways=dict(type="int", default=0),
     nat_data_gb=dict(type="float", default=0),
+    load_balancers=dict(type="int", default=0),
+    load_balancer_lcu=dict(type="float", default=1),
+    databases=dict(type="int", default=0),
+    db_instance_class=dict(type="str", default="db.t3.micro"),
+    db_storage_gb=dict(type="int", default=20),
+    db_backup_gb=dict(type="int", default=0),
     select=dict(type="dict"),
     free_tier=dict(type="str", choices=["legacy", "credits", "none"], default="none"),
     free_tier_credits=dict(type="float", default=100),
@@ -38,7 +44,8 @@ ARGUMENT_SPEC = dict(
 )
 REQUIRED_IF = [("mode", "planned", ["instance_type"])]
 PLANNED_OPTIONS = ("instance_count", "root_volume_size", "root_volume_type", "root_volume_iops",
-                   "root_volume_throughput", "public_ipv4", "nat_gateways", "nat_data_gb")
+                   "root_volume_throughput", "public_ipv4", "nat_gateways", "nat_data_gb", "load_balancers",
+                   "load_balancer_lcu", "databases", "db_instance_class", "db_storage_gb", "db_backup_gb")
 NO_REGION = ("No region: set the region option (the playbooks' aws_region), AWS_REGION, AWS_DEFAULT_REGION "
              "or a profile's region")
 

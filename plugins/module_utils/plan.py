@@ -36,10 +36,14 @@ def _ports(rule):
 
 
 def _wanted_permissions(rules):
-    """ec2_security_group's `rules` (tcp/udp ports to IPv4 CIDRs) as (proto, from, to, cidr, description)."""
+    """ec2_security_group's `rules` (tcp/udp ports to IPv4 CIDRs, or from another group by its
+    group_id) as (proto, from, to, source, description)."""
     permissions = set()
     for rule in rules:
-        cidrs = rule["cidr_ip"] if isinstance(rule["cidr_ip"], list) else [rule["cidr_ip"]]
+        if rule.get("group_id"):
+            cidrs = [rule["group_id"]]
+        else:
+            cidrs = rule["cidr_ip"] if isinstance(rule["cidr_ip"], list) else [rule["cidr_ip"]]
         for low, high in _ports(rule):
             permissions.update((str(rule["proto"]), low, high, cidr, rule.get("rule_desc")) for cidr in cidrs)
     return permissions
@@ -51,9 +55,10 @@ def _actual_permissions(ip_permissions):
         key = (permission["IpProtocol"], permission.get("FromPort"), permission.get("ToPort"))
         permissions.update((*key, ip_range["CidrIp"], ip_range.get("Description"))
                            for ip_range in permission.get("IpRanges", []))
-        # Anything else (IPv6, prefix lists, other groups) is not ours: the module would purge it.
-        others = [other for field in ("Ipv6Ranges", "PrefixListIds", "UserIdGroupPairs")
-                  for other in permission.get(field, [])]
+        permissions.update((*key, pair["GroupId"], pair.get("Description"))
+                           for pair in permission.get("UserIdGroupPairs", []))
+        # Anything else (IPv6, prefix lists) is not ours: the module would purge it.
+        others = [other for field in ("Ipv6Ranges", "PrefixListIds") for other in permission.get(field, [])]
         permissions.update((*key, f"other:{index}", None) for index, _other in enumerate(others))
     return permissions
 

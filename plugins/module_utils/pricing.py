@@ -24,7 +24,9 @@ SOURCES = {
     "snapshot": "https://aws.amazon.com/ebs/pricing/",
     "public_ipv4": "https://aws.amazon.com/vpc/pricing/ (public IPv4 addresses)",
     "nat_gateway": "https://aws.amazon.com/vpc/pricing/ (NAT gateways)",
-    "load_balancer": "https://aws.amazon.com/elasticloadbalancing/pricing/ (hourly part only, no LCU)",
+    "load_balancer": "https://aws.amazon.com/elasticloadbalancing/pricing/ (Application Load Balancer: hours and LCU-hours)",
+    "db_instance": "https://aws.amazon.com/rds/postgresql/pricing/ (Single-AZ on-demand, storage, backup beyond the free allowance)",
+    "db_snapshot": "https://aws.amazon.com/rds/postgresql/pricing/ (backup storage)",
     "free_tier": "https://aws.amazon.com/free/ (legacy 12-month offer; Free and Paid plans from 2025-07-15)",
 }
 
@@ -83,9 +85,32 @@ LOAD_BALANCER_HOURLY = {
     "us-east-1": 0.0225, "us-west-2": 0.0225, "eu-west-1": 0.0252,
     "eu-west-3": 0.0252, "eu-central-1": 0.027, "ap-southeast-1": 0.0252,
 }
+# Application Load Balancer per LCU-hour (the planned estimate assumes load_balancer_lcu LCUs on average).
+LOAD_BALANCER_LCU_HOURLY = {
+    "us-east-1": 0.008, "us-west-2": 0.008, "eu-west-1": 0.008,
+    "eu-west-3": 0.008, "eu-central-1": 0.008, "ap-southeast-1": 0.008,
+}
+# RDS for PostgreSQL, Single-AZ on-demand per hour by instance class; storage (gp2/gp3) per GB-month;
+# backup storage beyond the free allowance (as much as the provisioned storage) per GB-month.
+DB_INSTANCE_CLASSES = ("db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small")
+_DB_INSTANCE_HOURLY = {
+    "us-east-1": (0.018, 0.036, 0.016, 0.032),
+    "us-west-2": (0.018, 0.036, 0.016, 0.032),
+    "eu-west-1": (0.019, 0.038, 0.017, 0.034),
+    "eu-west-3": (0.02, 0.04, 0.018, 0.036),
+    "eu-central-1": (0.02, 0.04, 0.018, 0.036),
+    "ap-southeast-1": (0.026, 0.052, 0.025, 0.049),
+}
+DB_INSTANCE_HOURLY = {region: dict(zip(DB_INSTANCE_CLASSES, prices, strict=True))
+                      for region, prices in _DB_INSTANCE_HOURLY.items()}
+DB_STORAGE = {  # (storage per GB-month, backup per GB-month)
+    "us-east-1": (0.115, 0.095), "us-west-2": (0.115, 0.095), "eu-west-1": (0.127, 0.095),
+    "eu-west-3": (0.133, 0.095), "eu-central-1": (0.137, 0.095), "ap-southeast-1": (0.138, 0.095),
+}
 REGIONS = tuple(_INSTANCE_HOURLY)
 DISPLAY_NAMES = {"instance": "instance", "volume": "root volume", "public_ipv4": "public IPv4",
-                 "nat_gateway": "NAT gateway", "load_balancer": "load balancer", "snapshot": "snapshot"}
+                 "nat_gateway": "NAT gateway", "load_balancer": "load balancer", "snapshot": "snapshot",
+                 "db_instance": "database", "db_snapshot": "database snapshot"}
 
 # Free-tier models.
 # legacy: accounts opened before 2025-07-15, for their first 12 months, per month: 750 hours of
@@ -98,6 +123,10 @@ LEGACY_INSTANCE_TYPES = ("t2.micro", "t3.micro")
 LEGACY_INSTANCE_HOURS = 750
 LEGACY_EBS_GB = 30
 LEGACY_PUBLIC_IPV4_HOURS = 750
+LEGACY_LOAD_BALANCER_HOURS = 750  # (and 15 LCUs, not counted here)
+LEGACY_DB_INSTANCE_CLASSES = ("db.t3.micro", "db.t4g.micro")  # 750 hours, Single-AZ
+LEGACY_DB_INSTANCE_HOURS = 750
+LEGACY_DB_STORAGE_GB = 20
 FREE_PLAN_INSTANCE_TYPES = ("t3.micro", "t3.small", "t4g.micro", "t4g.small", "c7i-flex.large", "m7i-flex.large")
 DEFAULT_CREDITS = 100.0
 
@@ -145,12 +174,29 @@ def _non_negative(name, value, integer=False):
 
 def planned_usage(instance_type, *, instance_count=1, root_volume_size=8, root_volume_type="gp3",
                   root_volume_iops=None, root_volume_throughput=None, public_ipv4=None,
-                  nat_gateways=0, nat_data_gb=0, hours=HOURS_PER_MONTH):
+                  nat_gateways=0, nat_data_gb=0, load_balancers=0, load_balancer_lcu=1.0,
+                  databases=0, db_instance_class="db.t3.micro", db_storage_gb=20, db_backup_gb=0,
+                  hours=HOURS_PER_MONTH):
     """The usage a stack of provision's shape will have in a month.
 
     public_ipv4 defaults to one per instance (a public subnet maps one on launch) plus one per NAT
-    gateway (its elastic IP).
+    gateway (its elastic IP). The scaled layout adds an Application Load Balancer (load_balancer_lcu
+    LCUs on average) and an RDS instance (db_storage_gb of storage, db_backup_gb of backups beyond
+    the free allowance).
     """
+    for name, value in (("load_balancers", load_balancers), ("databases", databases),
+                        ("db_storage_gb", db_storage_gb), ("db_backup_gb", db_backup_gb)):
+        _non_negative(name, value, integer=True)
+    _non_negative("load_balancer_lcu", load_balancer_lcu)
+    extra = [{"kind": "load_balancer", "hours": hours, "lcu": load_balancer_lcu} for index in range(load_balancers)]
+    extra += [{"kind": "db_instance", "db_instance_class": db_instance_class, "hours": hours,
+               "storage_gb": db_storage_gb, "backup_gb": db_backup_gb} for index in range(databases)]
+    return _ec2_usage(instance_type, instance_count, root_volume_size, root_volume_type, root_volume_iops,
+                      root_volume_throughput, public_ipv4, nat_gateways, nat_data_gb, hours) + extra
+
+
+def _ec2_usage(instance_type, instance_count, root_volume_size, root_volume_type, root_volume_iops,
+               root_volume_throughput, public_ipv4, nat_gateways, nat_data_gb, hours):
     _non_negative("instance_count", instance_count, integer=True)
     _non_negative("root_volume_size", root_volume_size, integer=True)
     _non_negative("nat_gateways", nat_gateways, integer=True)
@@ -214,22 +260,58 @@ def usage_items(region, use, overrides=None):
             items.append(_item(f"{name} data processed", "GB", use["data_gb"], per_gb, kind=kind))
         return items
     if kind == "load_balancer":
-        return [_item(name, "hour", use["hours"], _region_table(region, LOAD_BALANCER_HOURLY), kind=kind)]
+        items = [_item(name, "hour", use["hours"], _region_table(region, LOAD_BALANCER_HOURLY), kind=kind,
+                       free=use["hours"])]
+        if use.get("lcu"):
+            items.append(_item(f"{name} capacity ({use['lcu']:g} LCU)", "LCU-hour", use["hours"] * use["lcu"],
+                               _region_table(region, LOAD_BALANCER_LCU_HOURLY), kind=kind))
+        return items
+    if kind == "db_instance":
+        return _db_items(region, use, name)
+    if kind == "db_snapshot":
+        return [_item(name, "GB-month", use["size"], _region_table(region, DB_STORAGE)[1], kind=kind)]
     if kind == "snapshot":
         return [_item(name, "GB-month", use["size"], _region_table(region, EBS)["snapshot"], kind=kind)]
     raise PricingError(f"unknown usage kind {kind!r}")
 
 
+def db_instance_price(region, db_instance_class):
+    prices = _region_table(region, DB_INSTANCE_HOURLY)
+    if db_instance_class not in prices:  # no live price for RDS: the gate cannot go on without one
+        raise PricingError(f"database_instance_class {db_instance_class!r} has no price for {region} in the table dated "
+                            f"{PRICE_TABLE_DATE}; priced classes: {', '.join(DB_INSTANCE_CLASSES)}")
+    return prices[db_instance_class]
+
+
+def _db_items(region, use, name):
+    """An RDS instance: its hours, its storage, and backups beyond the free allowance. The legacy
+    free tier's share rides on the items' kind: db_instance hours, db_storage GB."""
+    db_class = use["db_instance_class"]
+    storage, backup = _region_table(region, DB_STORAGE)
+    free_hours = use["hours"] if db_class in LEGACY_DB_INSTANCE_CLASSES else 0
+    items = [dict(_item(f"{name} {db_class}", "hour", use["hours"], db_instance_price(region, db_class),
+                        kind="db_instance", free=free_hours), allowance="db_instance"),
+             dict(_item(f"{name} storage {use.get('storage_gb', 20)} GB", "GB-month", use.get("storage_gb", 20),
+                        storage, kind="db_instance", free=use.get("storage_gb", 20)), allowance="db_storage")]
+    if use.get("backup_gb"):
+        items.append(_item(f"{name} backups beyond the free allowance", "GB-month", use["backup_gb"], backup,
+                           kind="db_instance"))
+    return items
+
+
 def _legacy_savings(items):
     """What the legacy 12-month free tier takes off a month: 750 instance hours, 30 GB of EBS and
     750 public IPv4 hours, each shared by every resource of its kind."""
-    allowances = {"instance": LEGACY_INSTANCE_HOURS, "volume": LEGACY_EBS_GB, "public_ipv4": LEGACY_PUBLIC_IPV4_HOURS}
+    allowances = {"instance": LEGACY_INSTANCE_HOURS, "volume": LEGACY_EBS_GB, "public_ipv4": LEGACY_PUBLIC_IPV4_HOURS,
+                  "load_balancer": LEGACY_LOAD_BALANCER_HOURS, "db_instance": LEGACY_DB_INSTANCE_HOURS,
+                  "db_storage": LEGACY_DB_STORAGE_GB}
     savings = 0.0
     for item in items:
-        left = allowances.get(item["kind"], 0)
+        allowance = item.get("allowance", item["kind"])
+        left = allowances.get(allowance, 0)
         covered = min(left, item["free_tier_quantity"])
         if covered:
-            allowances[item["kind"]] = left - covered
+            allowances[allowance] = left - covered
             savings += covered * item["unit_price"]
     return savings
 

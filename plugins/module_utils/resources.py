@@ -32,10 +32,26 @@ class ResourceType(NamedTuple):
     fields: tuple  # kept besides id/name/tags: what teardown reports, provision's plan compares, billing prices
     service: str = "ec2"
     params: tuple = ()  # fixed request parameters, as (name, value) pairs
+    tags_key: str = "Tags"  # RDS says TagList
+    arn_key: str = ""  # ELBv2 and RDS subnet groups: no tags in the describe, read per ARN
 
 
-# What this collection creates, in teardown's dependency order: what depends on others comes first.
+# What this collection creates, in teardown's dependency order: what depends on others comes first
+# (the scaled layout's load balancer, target group and database before the hosts and the network).
 RESOURCE_TYPES = {
+    "load_balancer": ResourceType("describe_load_balancers", "LoadBalancers", "LoadBalancerArn", {},
+                                  ("State", "Type", "LoadBalancerName", "VpcId", "DNSName", "SecurityGroups"),
+                                  service="elbv2", arn_key="LoadBalancerArn"),
+    "target_group": ResourceType("describe_target_groups", "TargetGroups", "TargetGroupArn", {},
+                                 ("TargetGroupName", "VpcId", "Port", "Protocol", "LoadBalancerArns"),
+                                 service="elbv2", arn_key="TargetGroupArn"),
+    "db_instance": ResourceType("describe_db_instances", "DBInstances", "DBInstanceIdentifier", {},
+                                ("DBInstanceStatus", "DBInstanceClass", "Engine", "Endpoint", "AllocatedStorage",
+                                 "StorageType", "StorageEncrypted", "PubliclyAccessible", "BackupRetentionPeriod",
+                                 "VpcSecurityGroups", "DBInstanceArn"),
+                                service="rds", tags_key="TagList"),
+    "db_subnet_group": ResourceType("describe_db_subnet_groups", "DBSubnetGroups", "DBSubnetGroupName", {},
+                                    ("VpcId", "Subnets"), service="rds", arn_key="DBSubnetGroupArn"),
     "instance": ResourceType("describe_instances", "Reservations", "InstanceId",
                              {"instance-state-name": ["pending", "running", "stopping", "stopped", "shutting-down"]},
                              ("State", "PublicIpAddress", "PublicDnsName", "VpcId", "SubnetId", "InstanceType",
@@ -59,10 +75,12 @@ RESOURCE_TYPES = {
     "key_pair": ResourceType("describe_key_pairs", "KeyPairs", "KeyPairId", {},
                              ("KeyName", "KeyFingerprint", "PublicKey"), params=(("IncludePublicKey", True),)),
 }
-# What else bills and the audits look for, though this collection does not create it.
+# What else bills and the audits look for, though this collection does not create it (a database's
+# final snapshot is made by its deletion, and kept).
 OTHER_TYPES = {
-    "load_balancer": ResourceType("describe_load_balancers", "LoadBalancers", "LoadBalancerArn", {},
-                                  ("State", "Type", "LoadBalancerName", "VpcId"), service="elbv2"),
+    "db_snapshot": ResourceType("describe_db_snapshots", "DBSnapshots", "DBSnapshotIdentifier", {},
+                                ("Status", "AllocatedStorage", "SnapshotType", "DBInstanceIdentifier"),
+                                service="rds", tags_key="TagList", params=(("SnapshotType", "manual"),)),
     # The account's own only: public images' snapshots are listed too by some endpoints otherwise.
     "snapshot": ResourceType("describe_snapshots", "Snapshots", "SnapshotId", {},
                              ("State", "VolumeSize", "OwnerId"), params=(("OwnerIds", ["self"]),)),
@@ -71,6 +89,8 @@ ALL_TYPES = {**RESOURCE_TYPES, **OTHER_TYPES}
 # The VPC's DNS settings are attributes, one DescribeVpcAttribute call each: read with vpc_attributes.
 VPC_ATTRIBUTES = {"enableDnsSupport": "EnableDnsSupport", "enableDnsHostnames": "EnableDnsHostnames"}
 ELBV2_TAGS_PER_CALL = 20  # DescribeTags takes at most 20 ARNs
+# The types provision plans (the EC2 ones): the scaled layout's others are kept by their modules.
+EC2_TYPES = tuple(name for name, kind in RESOURCE_TYPES.items() if kind.service == "ec2")
 PARALLEL_CALLS = 8  # describe calls in flight at once: well under EC2's request-rate limits
 
 
@@ -85,9 +105,11 @@ def describe_all(client, operation, result_key, **params):
 def _describe(client, kind, tags):
     params = dict(kind.params)
     filters = dict(ansible_dict_to_tag_filter_dict(tags or {}), **kind.live)
-    if kind.service == "elbv2":  # no filters: its tags come from DescribeTags, matched below
+    if kind.service != "ec2":  # no tag filters: the tags are matched after the read
         items = describe_all(client, kind.operation, kind.result_key, **params)
-        return _with_elbv2_tags(client, items)
+        if kind.service == "elbv2":
+            return _with_elbv2_tags(client, items, kind.arn_key)
+        return _with_rds_tags(client, items, kind.arn_key) if kind.arn_key else items
     if filters:
         # DescribeNatGateways spells its filter parameter "Filter"; the others "Filters".
         params["Filter" if kind.operation == "describe_nat_gateways" else "Filters"] = \
@@ -98,18 +120,28 @@ def _describe(client, kind, tags):
     return items
 
 
-def _with_elbv2_tags(client, balancers):
-    arns = [balancer["LoadBalancerArn"] for balancer in balancers]
+def _with_elbv2_tags(client, items, arn_key):
+    arns = [item[arn_key] for item in items]
     tags = {}
     for start in range(0, len(arns), ELBV2_TAGS_PER_CALL):
         for described in describe_all(client, "describe_tags", "TagDescriptions",
                                       ResourceArns=arns[start:start + ELBV2_TAGS_PER_CALL]):
             tags[described["ResourceArn"]] = described.get("Tags", [])
-    return [dict(balancer, Tags=tags.get(balancer["LoadBalancerArn"], [])) for balancer in balancers]
+    return [dict(item, Tags=tags.get(item[arn_key], [])) for item in items]
 
 
-def _summary(resource_type, item, id_key, fields):
-    tags = boto3_tag_list_to_ansible_dict(item.get("Tags", []))
+@aws_retry()
+def _rds_tags(client, arn):
+    return client.list_tags_for_resource(ResourceName=arn).get("TagList", [])
+
+
+def _with_rds_tags(client, items, arn_key):
+    """RDS subnet groups: one ListTagsForResource per group (DescribeDBSubnetGroups has no tags)."""
+    return [dict(item, Tags=_rds_tags(client, item[arn_key])) for item in items]
+
+
+def _summary(resource_type, item, id_key, fields, tags_key="Tags"):
+    tags = boto3_tag_list_to_ansible_dict(item.get(tags_key) or item.get("Tags") or [])
     summary = {"type": resource_type, "id": item[id_key], "name": tags.get("Name", ""), "tags": tags}
     for field in fields:
         if field not in item:
@@ -159,7 +191,7 @@ def find_resources(client_for, types=None, tags=None, vpc_attributes=False):
 
     def read(resource_type):
         kind = ALL_TYPES[resource_type]
-        items = [_summary(resource_type, item, kind.id_key, kind.fields)
+        items = [_summary(resource_type, item, kind.id_key, kind.fields, kind.tags_key)
                  for item in _describe(clients[kind.service], kind, tags)]
         return [item for item in items if carries(item, tags or {})]
 
@@ -177,8 +209,8 @@ def find_resources(client_for, types=None, tags=None, vpc_attributes=False):
 
 
 def find_tagged_resources(client, tags, types=None, vpc_attributes=False):
-    """find_resources with one EC2 client, for the types this collection creates."""
-    return find_resources(lambda _service: client, types, tags, vpc_attributes)
+    """find_resources with one EC2 client, for the EC2 types this collection creates."""
+    return find_resources(lambda _service: client, types or EC2_TYPES, tags, vpc_attributes)
 
 
 # tagged_resources_info's own options (the AWS ones come from amazon.aws's aws_argument_spec); the
@@ -191,8 +223,9 @@ TAGGED_RESOURCES_OPTIONS = dict(
 EMPTY_TAGS = "tags must not be empty: that would select every resource of the account"
 
 
-def read_environment(client, params):
-    """tagged_resources_info's result but its region: the resources per type, and as one list."""
-    resources = find_tagged_resources(client, params["tags"], params["types"], vpc_attributes=params["vpc_attributes"])
+def read_environment(client_for, params):
+    """tagged_resources_info's result but its region: the resources per type, and as one list.
+    `client_for(service)` gives the client of a service ("ec2", "elbv2", "rds")."""
+    resources = find_resources(client_for, params["types"], params["tags"], vpc_attributes=params["vpc_attributes"])
     plan = [item for items in resources.values() for item in items]
     return dict(resources=resources, plan=plan, count=len(plan))

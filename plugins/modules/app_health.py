@@ -39,6 +39,14 @@ options:
     description: Make a check that the controller can make from there only (the host changed nothing).
     type: bool
     default: false
+  default_from:
+    description: Where a check without C(from) is made. The scaled layout's hosts answer the app's
+      ports to their load balancer only, so it checks them from the host.
+    type: list
+    elements: str
+    choices: [host, controller]
+    default: [host, controller]
+    version_added: 0.6.0
   retries:
     description: How many times a failing check is asked again.
     type: int

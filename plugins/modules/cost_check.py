@@ -64,6 +64,36 @@ options:
     description: GB a month through the NAT gateways.
     type: float
     default: 0
+  load_balancers:
+    description: Application Load Balancers (the scaled layout has one).
+    type: int
+    default: 0
+    version_added: 0.6.0
+  load_balancer_lcu:
+    description: Load balancer capacity units each load balancer uses on average.
+    type: float
+    default: 1
+    version_added: 0.6.0
+  databases:
+    description: RDS for PostgreSQL instances, Single-AZ (the scaled layout has one).
+    type: int
+    default: 0
+    version_added: 0.6.0
+  db_instance_class:
+    description: The RDS instances' class; the table prices db.t3.micro, db.t3.small, db.t4g.micro, db.t4g.small.
+    type: str
+    default: db.t3.micro
+    version_added: 0.6.0
+  db_storage_gb:
+    description: Each RDS instance's allocated storage, GB.
+    type: int
+    default: 20
+    version_added: 0.6.0
+  db_backup_gb:
+    description: Backup storage beyond the free allowance (as much as the allocated storage), GB a month.
+    type: int
+    default: 0
+    version_added: 0.6.0
   select:
     description: With I(mode=deployed), the tags that choose the resources, usually the identity tags.
     type: dict

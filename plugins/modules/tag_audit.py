@@ -61,7 +61,7 @@ checked:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import find_tagged_resources
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import find_resources
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.tagging import STANDARD_KEYS, missing_tags
 
 try:
@@ -82,7 +82,7 @@ def main():
     if not module.params["select"]:
         module.fail_json(msg="select must not be empty: that would audit every resource of the account")
     try:
-        found = find_tagged_resources(module.client("ec2"), module.params["select"])
+        found = find_resources(module.client, None, module.params["select"])
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg="Could not list the resources to audit")
     resources = [item for items in found.values() for item in items]

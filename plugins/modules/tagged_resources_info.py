@@ -5,12 +5,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: tagged_resources_info
-short_description: List the EC2 resources of one project and environment, found by their tags
+short_description: List the AWS resources of one project and environment, found by their tags
 version_added: 0.1.0
 description:
-  - Finds every resource of the types this collection creates (instances, NAT gateways, elastic
-    IPs, volumes, security groups, route tables, subnets, internet gateways, VPCs, key pairs)
-    that carries all of I(tags), with one describe call per type.
+  - Finds every resource of the types this collection creates (the scaled layout's load balancers,
+    target groups, RDS instances and DB subnet groups; instances, NAT gateways, elastic IPs, volumes,
+    security groups, route tables, subnets, internet gateways, VPCs, key pairs) that carries all of
+    I(tags), with one describe call per type (ELBv2 adds one DescribeTags per 20 resources, RDS
+    subnet groups one ListTagsForResource each).
   - Instances that are terminated and NAT gateways that are deleted are not listed.
   - Teardown uses it for its plan and, afterwards, for its proof that nothing is left; provision
     reads the environment with it once and runs an amazon.aws module only for a resource that is
@@ -27,8 +29,8 @@ options:
     description: Resource types to look for; all of them when omitted.
     type: list
     elements: str
-    choices: [instance, nat_gateway, elastic_ip, volume, security_group, route_table, subnet,
-              internet_gateway, vpc, key_pair]
+    choices: [load_balancer, target_group, db_instance, db_subnet_group, instance, nat_gateway, elastic_ip,
+              volume, security_group, route_table, subnet, internet_gateway, vpc, key_pair]
   vpc_attributes:
     description: Also read each VPC's DNS settings (C(EnableDnsSupport), C(EnableDnsHostnames)),
       one more call each per VPC. Provision's plan compares them.
@@ -102,9 +104,8 @@ def main():
     module = AnsibleAWSModule(argument_spec=TAGGED_RESOURCES_OPTIONS, supports_check_mode=True)
     if not module.params["tags"]:
         module.fail_json(msg=EMPTY_TAGS)
-    client = module.client("ec2")
     try:
-        found = read_environment(client, module.params)
+        found = read_environment(module.client, module.params)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg="Could not list the tagged resources")
     module.exit_json(changed=False, region=module.region, **found)
