@@ -124,7 +124,8 @@ class ActionModule(ActionBase):
             result.update(skipped=True, msg="check mode: the app's health is not checked")
             return result
         reports = [self.probe(check, side, params, task_vars)
-                   for check in params["checks"] for side in sides(check, params["controller_only"], params["default_from"])]
+                   for check in params["checks"]
+                   for side in sides(check, params["controller_only"], params["default_from"])]
         failed = [report for report in reports if not report["passed"]]
         result.update(changed=False, checks=reports)
         if failed:

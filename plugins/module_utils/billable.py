@@ -88,7 +88,8 @@ def scan_region(client_for, region, account):
                                       storage_gb=database.get("AllocatedStorage", 0))])
                   for database in found["db_instance"] if database.get("DBInstanceStatus") not in GONE_DB_STATES)
     billed.extend(_billed(region, snapshot, state=snapshot.get("Status", ""),
-                          detail=f"{snapshot.get('AllocatedStorage', 0)} GB of {snapshot.get('DBInstanceIdentifier', '')}",
+                          detail=f"{snapshot.get('AllocatedStorage', 0)} GB of "
+                                 f"{snapshot.get('DBInstanceIdentifier', '')}",
                           usage=[{"kind": "db_snapshot", "size": snapshot.get("AllocatedStorage", 0)}])
                   for snapshot in found["db_snapshot"])
     return billed

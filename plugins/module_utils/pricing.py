@@ -24,8 +24,8 @@ SOURCES = {
     "snapshot": "https://aws.amazon.com/ebs/pricing/",
     "public_ipv4": "https://aws.amazon.com/vpc/pricing/ (public IPv4 addresses)",
     "nat_gateway": "https://aws.amazon.com/vpc/pricing/ (NAT gateways)",
-    "load_balancer": "https://aws.amazon.com/elasticloadbalancing/pricing/ (Application Load Balancer: hours and LCU-hours)",
-    "db_instance": "https://aws.amazon.com/rds/postgresql/pricing/ (Single-AZ on-demand, storage, backup beyond the free allowance)",
+    "load_balancer": "https://aws.amazon.com/elasticloadbalancing/pricing/ (ALB: hours and LCU-hours)",
+    "db_instance": "https://aws.amazon.com/rds/postgresql/pricing/ (Single-AZ, storage, extra backups)",
     "db_snapshot": "https://aws.amazon.com/rds/postgresql/pricing/ (backup storage)",
     "free_tier": "https://aws.amazon.com/free/ (legacy 12-month offer; Free and Paid plans from 2025-07-15)",
 }
@@ -191,11 +191,13 @@ def planned_usage(instance_type, *, instance_count=1, root_volume_size=8, root_v
     extra = [{"kind": "load_balancer", "hours": hours, "lcu": load_balancer_lcu} for index in range(load_balancers)]
     extra += [{"kind": "db_instance", "db_instance_class": db_instance_class, "hours": hours,
                "storage_gb": db_storage_gb, "backup_gb": db_backup_gb} for index in range(databases)]
-    return _ec2_usage(instance_type, instance_count, root_volume_size, root_volume_type, root_volume_iops,
-                      root_volume_throughput, public_ipv4, nat_gateways, nat_data_gb, hours) + extra
+    return _ec2_usage(instance_type, instance_count=instance_count, root_volume_size=root_volume_size,
+                      root_volume_type=root_volume_type, root_volume_iops=root_volume_iops,
+                      root_volume_throughput=root_volume_throughput, public_ipv4=public_ipv4,
+                      nat_gateways=nat_gateways, nat_data_gb=nat_data_gb, hours=hours) + extra
 
 
-def _ec2_usage(instance_type, instance_count, root_volume_size, root_volume_type, root_volume_iops,
+def _ec2_usage(instance_type, *, instance_count, root_volume_size, root_volume_type, root_volume_iops,
                root_volume_throughput, public_ipv4, nat_gateways, nat_data_gb, hours):
     _non_negative("instance_count", instance_count, integer=True)
     _non_negative("root_volume_size", root_volume_size, integer=True)
@@ -259,6 +261,16 @@ def usage_items(region, use, overrides=None):
         if use.get("data_gb"):
             items.append(_item(f"{name} data processed", "GB", use["data_gb"], per_gb, kind=kind))
         return items
+    if kind == "snapshot":
+        return [_item(name, "GB-month", use["size"], _region_table(region, EBS)["snapshot"], kind=kind)]
+    if kind in ("load_balancer", "db_instance", "db_snapshot"):
+        return _service_items(region, use, name)
+    raise PricingError(f"unknown usage kind {kind!r}")
+
+
+def _service_items(region, use, name):
+    """The line items of a load balancer, an RDS instance or an RDS snapshot."""
+    kind = use["kind"]
     if kind == "load_balancer":
         items = [_item(name, "hour", use["hours"], _region_table(region, LOAD_BALANCER_HOURLY), kind=kind,
                        free=use["hours"])]
@@ -268,18 +280,14 @@ def usage_items(region, use, overrides=None):
         return items
     if kind == "db_instance":
         return _db_items(region, use, name)
-    if kind == "db_snapshot":
-        return [_item(name, "GB-month", use["size"], _region_table(region, DB_STORAGE)[1], kind=kind)]
-    if kind == "snapshot":
-        return [_item(name, "GB-month", use["size"], _region_table(region, EBS)["snapshot"], kind=kind)]
-    raise PricingError(f"unknown usage kind {kind!r}")
+    return [_item(name, "GB-month", use["size"], _region_table(region, DB_STORAGE)[1], kind=kind)]
 
 
 def db_instance_price(region, db_instance_class):
     prices = _region_table(region, DB_INSTANCE_HOURLY)
     if db_instance_class not in prices:  # no live price for RDS: the gate cannot go on without one
-        raise PricingError(f"database_instance_class {db_instance_class!r} has no price for {region} in the table dated "
-                            f"{PRICE_TABLE_DATE}; priced classes: {', '.join(DB_INSTANCE_CLASSES)}")
+        raise PricingError(f"database_instance_class {db_instance_class!r} has no price for {region} in the table "
+                            f"dated {PRICE_TABLE_DATE}; priced classes: {', '.join(DB_INSTANCE_CLASSES)}")
     return prices[db_instance_class]
 
 

@@ -6,6 +6,7 @@ import boto3
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils import resources
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import (
+    EC2_TYPES,
     RESOURCE_TYPES,
     find_resources,
     find_tagged_resources,
@@ -33,7 +34,7 @@ def test_finds_only_resources_with_all_the_tags(ec2):
     found = find_tagged_resources(ec2, OURS)
     assert [(r["id"], r["name"]) for r in found["vpc"]] == [(ours, "tasklist-dev-vpc")]
     assert found["vpc"][0]["CidrBlock"] == "10.0.0.0/16"
-    assert all(found[kind] == [] for kind in RESOURCE_TYPES if kind != "vpc")
+    assert all(found[kind] == [] for kind in EC2_TYPES if kind != "vpc")
 
 
 def test_terminated_instances_are_not_listed(ec2):
@@ -48,9 +49,33 @@ def test_terminated_instances_are_not_listed(ec2):
 
 
 def test_types_come_back_in_teardown_order(ec2):
-    assert list(find_tagged_resources(ec2, OURS)) == list(RESOURCE_TYPES)
+    assert list(find_tagged_resources(ec2, OURS)) == list(EC2_TYPES)
     order = list(RESOURCE_TYPES)
-    assert order[0] == "instance" and order[-2:] == ["vpc", "key_pair"]
+    # The load balancer holds subnets and a group, the database its subnet group: they go first.
+    assert order[:5] == ["load_balancer", "target_group", "db_instance", "db_subnet_group", "instance"]
+    assert order[-2:] == ["vpc", "key_pair"]
+    assert order.index("db_subnet_group") < order.index("subnet")
+
+
+def test_target_groups_and_databases_are_matched_by_their_tags(ec2):
+    vpc = make_vpc(ec2, OURS)
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"us-east-1{zone}")
+               ["Subnet"]["SubnetId"] for n, zone in ((1, "a"), (2, "b"))]
+    tags = [{"Key": k, "Value": v} for k, v in OURS.items()]
+    clients("elbv2").create_target_group(Name="tasklist-dev", Protocol="HTTP", Port=80, VpcId=vpc, Tags=tags)
+    clients("elbv2").create_target_group(Name="other", Protocol="HTTP", Port=80, VpcId=vpc)
+    rds = clients("rds")
+    rds.create_db_subnet_group(DBSubnetGroupName="tasklist-dev", DBSubnetGroupDescription="x", SubnetIds=subnets,
+                               Tags=tags)
+    rds.create_db_subnet_group(DBSubnetGroupName="other", DBSubnetGroupDescription="x", SubnetIds=subnets)
+    rds.create_db_instance(DBInstanceIdentifier="tasklist-dev-db", DBInstanceClass="db.t3.micro", Engine="postgres",
+                           MasterUsername="tasks", MasterUserPassword="secret-123", AllocatedStorage=20, Tags=tags)
+    rds.create_db_instance(DBInstanceIdentifier="other", DBInstanceClass="db.t3.micro", Engine="postgres",
+                           MasterUsername="tasks", MasterUserPassword="secret-123", AllocatedStorage=20)
+    found = find_resources(clients, ["target_group", "db_instance", "db_subnet_group"], OURS)
+    assert [r["TargetGroupName"] for r in found["target_group"]] == ["tasklist-dev"]
+    assert [(r["id"], r["DBInstanceClass"]) for r in found["db_instance"]] == [("tasklist-dev-db", "db.t3.micro")]
+    assert [r["id"] for r in found["db_subnet_group"]] == ["tasklist-dev"]
 
 
 def test_without_tags_every_resource_of_the_types_is_found(ec2):
@@ -97,7 +122,7 @@ def test_the_calls_of_a_read_are_in_flight_together(ec2):
     start = time.monotonic()
     together = find_tagged_resources(ec2, OURS, vpc_attributes=True)
     elapsed = time.monotonic() - start
-    assert len(calls) == len(RESOURCE_TYPES) + 2
+    assert len(calls) == len(EC2_TYPES) + 2
     assert elapsed < 1.0, f"{len(calls)} calls of 0.2 s took {elapsed:.1f} s: they ran one after another"
     assert together["vpc"][0]["EnableDnsSupport"] is True
 
