@@ -1,0 +1,118 @@
+"""layout: scaled end to end in the sandbox: from an empty cloud to the Task List answering through the
+load balancer (an HAProxy that follows the target group) in front of two hosts that share PostgreSQL on
+RDS (a PostgreSQL container reached by its endpoint name); the database and the hosts' app ports closed
+to everything but their chained security groups; a no-op re-run that writes nothing; teardown with a
+final snapshot down to nothing tagged. And the new inputs refused before any AWS call."""
+
+import json
+import subprocess
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.deploys
+SCALED = ["-e", "layout=scaled", "-e", "monthly_budget=100"]
+
+
+def tags_of(elbv2, arn):
+    return {tag["Key"]: tag["Value"] for tag in elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]}
+
+
+def request(url, title=None):
+    data = json.dumps({"title": title}).encode() if title else None
+    call = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
+                                  method="POST" if title else "GET")
+    with urllib.request.urlopen(call, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def tasks_on_host(container):
+    """The task titles the host's own app answers (the app's ports are closed to this machine)."""
+    read = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1/api/tasks', timeout=5).read().decode())"
+    answer = subprocess.run(["docker", "exec", container, "python3", "-c", read], capture_output=True, text=True,
+                            timeout=60, check=True).stdout
+    return [task["title"] for task in json.loads(answer)]
+
+
+def scaled_leftovers(sandbox):
+    """The load balancers, target groups, databases and DB subnet groups that still exist."""
+    elbv2, rds = sandbox.client("elbv2"), sandbox.client("rds")
+    return {
+        "load_balancer": [b["LoadBalancerName"] for b in elbv2.describe_load_balancers()["LoadBalancers"]],
+        "target_group": [g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"]],
+        "db_instance": [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]],
+        "db_subnet_group": [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]],
+    }
+
+
+def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
+    first = sandbox.playbook("playbooks/site.yml", *SCALED)
+    assert "layout scaled: 2 hosts behind http://tasklist-dev-" in first.output
+    ec2, elbv2 = sandbox.ec2, sandbox.client("elbv2")
+    hosts = [i for r in ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])
+             ["Reservations"] for i in r["Instances"]]
+    assert len(hosts) == 2 and len({host["Placement"]["AvailabilityZone"] for host in hosts}) == 2
+    (balancer,) = elbv2.describe_load_balancers()["LoadBalancers"]
+    assert len({zone["ZoneName"] for zone in balancer["AvailabilityZones"]}) == 2
+    alb = tags_of(elbv2, balancer["LoadBalancerArn"])["SandboxAddress"]
+
+    # Through the load balancer: the page, and a task written there is read back from each host.
+    status, page = request(f"http://{alb}/")
+    assert status == 200 and "Task List" in page
+    assert request(f"http://{alb}/api/tasks", title="written through the ALB")[0] == 201
+    containers = sandbox.containers()
+    assert len(containers) == 2
+    for container in containers:
+        assert "written through the ALB" in tasks_on_host(container)
+
+    # Chained groups: the hosts' app ports from the load balancer's group only, 5432 from the hosts' only.
+    groups = {g["GroupName"]: g for g in ec2.describe_security_groups(
+        Filters=[{"Name": "tag:Project", "Values": ["tasklist"]}])["SecurityGroups"]}
+    web, db = groups["tasklist-dev-web"], groups["tasklist-dev-db"]
+    app_rules = [rule for rule in web["IpPermissions"] if rule["FromPort"] in (80, 8000)]
+    assert app_rules and all(not rule["IpRanges"] and [p["GroupId"] for p in rule["UserIdGroupPairs"]]
+                             == [groups["tasklist-dev-alb"]["GroupId"]] for rule in app_rules)
+    (db_rule,) = db["IpPermissions"]
+    assert db_rule["FromPort"] == 5432 and not db_rule["IpRanges"]
+    assert [p["GroupId"] for p in db_rule["UserIdGroupPairs"]] == [web["GroupId"]]
+    (database,) = sandbox.service_containers("db")
+    db_address = subprocess.run(["docker", "inspect", "--format", "{{.NetworkSettings.IPAddress}}", database],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    assert not sandbox.accepts(db_address, 5432)
+    host_address = {t["Key"]: t["Value"] for t in hosts[0]["Tags"]}["SandboxAddress"]
+    assert not sandbox.accepts(host_address, 80)
+
+    # A second run: nothing changes, nothing is written.
+    mark = sandbox.requests_mark()
+    again = sandbox.playbook("playbooks/site.yml", *SCALED)
+    assert again.recap()["changed"] == 0
+    assert all(again.recap(host)["changed"] == 0 for host in ("tasklist-dev-web-1", "tasklist-dev-web-2"))
+    assert sandbox.mutating_since(mark) == []
+
+    # Teardown: the final snapshot is kept and named; nothing tagged is left, the scaled parts included.
+    gone = sandbox.playbook("playbooks/teardown.yml", *SCALED, "-e", "teardown_confirm=dev")
+    assert "Kept the final snapshot tasklist-dev-db-final-" in gone.output
+    assert sandbox.tagged() == {}
+    assert scaled_leftovers(sandbox) == {"load_balancer": [], "target_group": [], "db_instance": [],
+                                         "db_subnet_group": []}
+    snapshots = sandbox.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert [s["DBInstanceIdentifier"] for s in snapshots] == ["tasklist-dev-db"]
+    assert sandbox.containers() == [] and sandbox.service_containers("lb") == []
+    assert sandbox.service_containers("db") == []
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    (["-e", "instance_count=0"], "instance_count must be a whole number from 1 to instance_count_max (10)"),
+    (["-e", "instance_count=11"], "instance_count must be a whole number from 1 to instance_count_max (10)"),
+    (["-e", '{"availability_zones": ["us-east-1a"]}'], "availability_zones must be empty (two zones are picked)"),
+    (["-e", '{"database_subnet_cidrs": ["10.0.1.0/25", "10.0.12.0/24"]}'], "overlap"),
+    (["-e", "database_instance_class=db.r7g.16xlarge"], "database_instance_class 'db.r7g.16xlarge' has no price"),
+    (["-e", "layout=several"], "layout must be single or scaled (got 'several')"),
+])
+def test_bad_scaled_inputs_fail_before_any_aws_call(sandbox, extra, named):
+    mark = sandbox.requests_mark()
+    arguments = [*SCALED, *extra] if "layout=several" not in extra else extra
+    run = sandbox.playbook("playbooks/provision.yml", *arguments, check=False)
+    assert run.rc != 0 and named in run.output, run.output[-3000:]
+    # The only request allowed is the dynamic inventory's, made when ansible-playbook starts.
+    assert [r["action"] for r in sandbox.requests_since(mark)] in ([], ["DescribeInstances"])
