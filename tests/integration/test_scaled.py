@@ -1,17 +1,65 @@
 """layout: scaled end to end in the sandbox: from an empty cloud to the Task List answering through the
 load balancer (an HAProxy that follows the target group) in front of two hosts that share PostgreSQL on
 RDS (a PostgreSQL container reached by its endpoint name); the database and the hosts' app ports closed
-to everything but their chained security groups; a no-op re-run that writes nothing; teardown with a
+to everything but their chained security groups; a no-op re-run that writes nothing; a rolling deploy
+and a failed one under a loop of requests that sees no failure; scaling 2 -> 3 -> 2; teardown with a
 final snapshot down to nothing tagged. And the new inputs refused before any AWS call."""
 
+import collections
 import json
 import subprocess
+import threading
+import time
 import urllib.request
 
 import pytest
 
 pytestmark = pytest.mark.deploys
-SCALED = ["-e", "layout=scaled", "-e", "monthly_budget=100"]
+# Short drains and health checks: the same steps as the defaults, in less time.
+SCALED = ["-e", "layout=scaled", "-e", "monthly_budget=100", "-e", "load_balancer_deregistration_delay=5",
+          "-e", "load_balancer_health_check_interval=5"]
+HOSTS = ("tasklist-dev-web-1", "tasklist-dev-web-2")
+
+
+class RequestLoop:
+    """GETs through the load balancer, one every 50 ms from a thread, until stopped (at most 15 minutes):
+    what a user of the app sees while it changes."""
+
+    def __init__(self, url):
+        self.url, self.answers, self.stop = url, collections.Counter(), threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        deadline = time.monotonic() + 900
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    response.read()
+                    self.answers[response.status] += 1
+            except OSError as error:  # HTTPError, URLError, timeouts
+                self.answers[f"{type(error).__name__} {getattr(error, 'code', '')}".strip()] += 1
+            time.sleep(0.05)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+    @property
+    def failed(self):
+        return {answer: count for answer, count in self.answers.items() if answer != 200}
+
+
+def version_on(container):
+    """The Task List's version that a host runs (its API names it in the Server header)."""
+    read = ("import urllib.request; "
+            "print(urllib.request.urlopen('http://127.0.0.1:8000/api/tasks', timeout=5).headers['Server'])")
+    answer = subprocess.run(["docker", "exec", container, "python3", "-c", read], capture_output=True, text=True,
+                            timeout=60, check=True).stdout
+    return answer.split()[0].split("/")[1]
 
 
 def tags_of(elbv2, arn):
@@ -28,7 +76,8 @@ def request(url, title=None):
 
 def tasks_on_host(container):
     """The task titles the host's own app answers (the app's ports are closed to this machine)."""
-    read = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1/api/tasks', timeout=5).read().decode())"
+    read = ("import urllib.request; "
+            "print(urllib.request.urlopen('http://127.0.0.1/api/tasks', timeout=5).read().decode())")
     answer = subprocess.run(["docker", "exec", container, "python3", "-c", read], capture_output=True, text=True,
                             timeout=60, check=True).stdout
     return [task["title"] for task in json.loads(answer)]
@@ -86,8 +135,11 @@ def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
     mark = sandbox.requests_mark()
     again = sandbox.playbook("playbooks/site.yml", *SCALED)
     assert again.recap()["changed"] == 0
-    assert all(again.recap(host)["changed"] == 0 for host in ("tasklist-dev-web-1", "tasklist-dev-web-2"))
+    assert all(again.recap(host)["changed"] == 0 for host in HOSTS)
     assert sandbox.mutating_since(mark) == []
+
+    roll_out_and_back(sandbox, elbv2, alb, containers)
+    scale_up_and_down(sandbox, alb, containers)
 
     # Teardown: the final snapshot is kept and named; nothing tagged is left, the scaled parts included.
     gone = sandbox.playbook("playbooks/teardown.yml", *SCALED, "-e", "teardown_confirm=dev")
@@ -99,6 +151,42 @@ def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
     assert [s["DBInstanceIdentifier"] for s in snapshots] == ["tasklist-dev-db"]
     assert sandbox.containers() == [] and sandbox.service_containers("lb") == []
     assert sandbox.service_containers("db") == []
+
+
+def roll_out_and_back(sandbox, elbv2, alb, containers):
+    # A rolling deploy: one host at a time out of the load balancer, every host on the new version,
+    # and no request through the load balancer fails meanwhile.
+    with RequestLoop(f"http://{alb}/api/tasks") as loop:
+        started = time.monotonic()
+        rolled = sandbox.playbook("playbooks/site.yml", *SCALED, "-e", "app_version=v1.0.0")
+        roll_seconds = time.monotonic() - started
+    assert rolled.output.count("Drain the host out of the load balancer") == 2
+    assert sorted(version_on(container) for container in containers) == ["1.0.0", "1.0.0"]
+    assert loop.failed == {} and loop.answers[200] > 50, (loop.answers, roll_seconds)
+
+    # A version that fails its health check: the roll-out stops at the first host, which is back on
+    # the last healthy version and in the load balancer; the other host was not touched.
+    with RequestLoop(f"http://{alb}/api/tasks") as loop:
+        broken = sandbox.playbook("playbooks/site.yml", *SCALED, "-e", "app_version=v1.2.0-broken", check=False)
+    assert broken.rc != 0
+    assert broken.recap("tasklist-dev-web-1")["failed"] == 1 and broken.recap("tasklist-dev-web-2")["ok"] == 0
+    assert sorted(version_on(container) for container in containers) == ["1.0.0", "1.0.0"]
+    assert loop.failed == {} and loop.answers[200] > 50, loop.answers
+    healthy = [d["TargetHealth"]["State"] for g in elbv2.describe_target_groups()["TargetGroups"]
+               for d in elbv2.describe_target_health(TargetGroupArn=g["TargetGroupArn"])["TargetHealthDescriptions"]]
+    assert healthy == ["healthy", "healthy"]
+
+
+def scale_up_and_down(sandbox, alb, containers):
+    # Scaling 2 -> 3 -> 2: the third host joins and leaves, the first two are not changed.
+    with RequestLoop(f"http://{alb}/api/tasks") as loop:
+        up = sandbox.playbook("playbooks/site.yml", *SCALED, "-e", "app_version=v1.0.0", "-e", "instance_count=3")
+        assert all(up.recap(host)["changed"] == 0 for host in HOSTS)
+        assert up.recap("tasklist-dev-web-3")["changed"] > 0 and len(sandbox.containers()) == 3
+        down = sandbox.playbook("playbooks/site.yml", *SCALED, "-e", "app_version=v1.0.0", "-e", "instance_count=2")
+    assert all(down.recap(host)["changed"] == 0 for host in HOSTS)
+    assert sorted(sandbox.containers()) == sorted(containers)
+    assert loop.failed == {} and loop.answers[200] > 50, loop.answers
 
 
 @pytest.mark.parametrize(("extra", "named"), [
