@@ -33,7 +33,9 @@ BUDGETS_API = {  # AWS's Service Authorization Reference: which API calls each B
 # Allowed, but called only in states that a clean lifecycle does not reach.
 STATE_DEPENDENT = {"ec2:ReplaceRoute",  # a default route whose target changed
                    "ec2:DeleteVolume",  # a tagged volume left unattached
-                   "pricing:GetProducts"}  # live_prices (no Pricing API in the emulator)
+                   "pricing:GetProducts",  # live_prices (no Pricing API in the emulator)
+                   # the tags of target groups and DB subnet groups, read only when there are some
+                   "elasticloadbalancing:DescribeTags", "rds:ListTagsForResource"}
 # What each create call makes (AWS's Service Authorization Reference: its resource types that take the
 # request's tags); the parent resources it names are checked by aws:ResourceTag instead.
 CREATED_BY = {"CreateVpc": {"vpc"}, "CreateSubnet": {"subnet"}, "CreateInternetGateway": {"internet-gateway"},
@@ -143,6 +145,8 @@ PROVISION = "playbooks/provision.yml"
 DENIAL_MATRIX = {  # statement -> the runs that need it, in order
     "ReadEc2": [(PROVISION, {})],
     "AuditWhatBills": [("playbooks/audit.yml", {})],
+    # Every read of the environment looks at target groups and databases too (provision's tag audit).
+    "ReadTheScaledLayout": [(PROVISION, {})],
     "CreateOnlyWithTheIdentityTags": [(PROVISION, {})],
     "CreateInsideTheVpcOnlyWithTheIdentityTags": [(PROVISION, {})],
     "LaunchOnlyWithTheIdentityTags": [(PROVISION, {})],
