@@ -287,7 +287,7 @@ def db_instance_price(region, db_instance_class):
     prices = _region_table(region, DB_INSTANCE_HOURLY)
     if db_instance_class not in prices:  # no live price for RDS: the gate cannot go on without one
         raise PricingError(f"database_instance_class {db_instance_class!r} has no price for {region} in the table "
-                            f"dated {PRICE_TABLE_DATE}; priced classes: {', '.join(DB_INSTANCE_CLASSES)}")
+                           f"dated {PRICE_TABLE_DATE}; priced classes: {', '.join(DB_INSTANCE_CLASSES)}")
     return prices[db_instance_class]
 
 
