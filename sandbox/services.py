@@ -362,10 +362,10 @@ def install(services):
     def with_draining(self, target_group_arn, targets):
         found = describe_target_health(self, target_group_arn, targets)
         group = self.target_groups[target_group_arn]
-        listed = {(status.instance_id, int(status.port)) for status in found}
         for target_id, port in services.draining(group):
-            if (target_id, port) not in listed and (not targets or any(t["Id"] == target_id for t in targets)):
-                found = [status for status in found if status.instance_id != target_id]
+            # Asked by name, moto calls a deregistered target "unused" at once: AWS says draining.
+            if not targets or any(t["Id"] == target_id for t in targets):
+                found = [status for status in found if (status.instance_id, int(status.port)) != (target_id, port)]
                 found.append(FakeHealthStatus(target_id, port, group.health_check_port, "draining",
                                               "Target.DeregistrationInProgress",
                                               "Target deregistration is in progress"))

@@ -52,8 +52,10 @@ def get(url):
         return error.code, ""
 
 
-def health(elb, group_arn):
-    described = elb.describe_target_health(TargetGroupArn=group_arn)["TargetHealthDescriptions"]
+def health(elb, group_arn, *target_ids):
+    """{target id: (state, reason)} of the group's targets, or of those named."""
+    named = {"Targets": [{"Id": target_id} for target_id in target_ids]} if target_ids else {}
+    described = elb.describe_target_health(TargetGroupArn=group_arn, **named)["TargetHealthDescriptions"]
     return {d["Target"]["Id"]: (d["TargetHealth"]["State"], d["TargetHealth"].get("Reason")) for d in described}
 
 
@@ -98,6 +100,8 @@ def test_a_load_balancer_forwards_to_its_healthy_targets_and_drains_the_deregist
     # A deregistered host drains for the group's delay, then is gone; the other serves all along.
     elb.deregister_targets(TargetGroupArn=group_arn, Targets=[{"Id": sick["id"]}])
     assert health(elb, group_arn)[sick["id"]] == ("draining", "Target.DeregistrationInProgress")
+    # Asked by name too (how a module waits for a drain to end).
+    assert health(elb, group_arn, sick["id"]) == {sick["id"]: ("draining", "Target.DeregistrationInProgress")}
     assert {get(url) for _request in range(6)} == {(200, well["hostname"])}
     wait_until(lambda: sick["id"] not in health(elb, group_arn), seconds=20)
 
