@@ -53,6 +53,11 @@ from consistency import DEFAULT_UNSEEN_SECONDS, EventualConsistency  # noqa: E40
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/")
 # EC2's query protocol: TagSpecification.1.ResourceType=vpc, TagSpecification.1.Tag.1.Key=ManagedBy, ...
 TAG_SPECIFICATION = re.compile(r"TagSpecification\.(\d+)\.(ResourceType|Tag\.(\d+)\.(Key|Value))$")
+# ELBv2's and RDS's: Tags.member.1.Key (ELBv2), Tags.Tag.1.Key (RDS), for the one resource the call makes
+# or tags, named as in its ARN (loadbalancer/app/..., arn:aws:rds:...:db:...).
+REQUEST_TAGS = re.compile(r"Tags\.(?:member|Tag)\.(\d+)\.(Key|Value)$")
+TAGGED_BY = {"CreateLoadBalancer": "loadbalancer", "CreateTargetGroup": "targetgroup", "AddTags": "tagged",
+             "CreateDBInstance": "db", "CreateDBSubnetGroup": "subgrp", "AddTagsToResource": "tagged"}
 # Calls after which the backer must catch up before the caller gets its answer: the instances' states,
 # and what the hosts' packet filters are made of (a group's rules, an instance's groups).
 BACKER_CATCHES_UP = {"RunInstances", "StartInstances", "StopInstances", "TerminateInstances", "POST /moto-api/reset",
@@ -281,7 +286,7 @@ class RequestLog:
         if access_key == BACKER_ACCESS_KEY:
             return None
         call = {"service": service, "region": region, "action": action}
-        tags = requested_tags(body.decode("utf-8", "replace")) if not target else {}
+        tags = requested_tags(body.decode("utf-8", "replace"), TAGGED_BY.get(action)) if not target else {}
         return dict(call, tags=tags) if tags else call
 
     def write(self, call):
@@ -290,11 +295,16 @@ class RequestLog:
             self.file.flush()
 
 
-def requested_tags(body):
-    """{resource type: {key: value}} from an EC2 request's TagSpecification parameters."""
+def requested_tags(body, resource_type=None):
+    """{resource type: {key: value}} from an EC2 request's TagSpecification parameters, or from the Tags
+    of an ELBv2 or RDS call that makes or tags one resource_type."""
     specs = {}
     for name, value in parse_qsl(body):
         found = TAG_SPECIFICATION.match(name)
+        listed = REQUEST_TAGS.match(name) if resource_type else None
+        if listed:
+            spec = specs.setdefault("request", {"type": resource_type, "tags": {}})
+            spec["tags"].setdefault(listed.group(1), {})[listed.group(2)] = value
         if found:
             spec = specs.setdefault(found.group(1), {"type": "", "tags": {}})
             if found.group(2) == "ResourceType":

@@ -1,5 +1,5 @@
-"""sandbox/moto_launcher.py's request log: the tags an EC2 create call asked for, by resource type (what
-AWS evaluates aws:RequestTag conditions against)."""
+"""sandbox/moto_launcher.py's request log: the tags an EC2, ELBv2 or RDS create call asked for, by resource
+type (what AWS evaluates aws:RequestTag conditions against)."""
 
 import sys
 from pathlib import Path
@@ -25,6 +25,28 @@ def test_tags_by_resource_type_from_a_run_instances_body():
 
 def test_a_call_without_tag_specifications_asks_for_no_tags():
     assert requested_tags(urlencode({"Action": "CreateRouteTable", "VpcId": "vpc-1"})) == {}
+
+
+def serialized(service, operation, **params):
+    """The body botocore sends for a query-protocol call."""
+    import botocore.serialize
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    request = botocore.serialize.create_serializer("query").serialize_to_request(
+        params, model.operation_model(operation))
+    return urlencode(request["body"])
+
+
+def test_the_tags_of_load_balancer_and_database_calls_are_logged_by_resource_type():
+    tags = [{"Key": "ManagedBy", "Value": "shipyard.ec2_compose"}, {"Key": "Project", "Value": "tasklist"}]
+    wanted = {"ManagedBy": "shipyard.ec2_compose", "Project": "tasklist"}
+    balancer = serialized("elbv2", "CreateLoadBalancer", Name="web", Subnets=["subnet-1", "subnet-2"], Tags=tags)
+    assert requested_tags(balancer, "loadbalancer") == {"loadbalancer": wanted}
+    database = serialized("rds", "CreateDBInstance", DBInstanceIdentifier="db", DBInstanceClass="db.t3.micro",
+                          Engine="postgres", Tags=tags)
+    assert requested_tags(database, "db") == {"db": wanted}
+    assert requested_tags(serialized("elbv2", "CreateTargetGroup", Name="web"), "targetgroup") == {}
 
 
 def test_modify_instance_metadata_options_keeps_what_the_call_leaves_out(monkeypatch):
