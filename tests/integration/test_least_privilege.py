@@ -151,12 +151,13 @@ def test_the_policy_is_enough_and_every_action_is_used(sandbox, operator):
     run_as(sandbox, keys, "playbooks/audit.yml")
     run_as(sandbox, keys, "playbooks/teardown.yml", dict(PRODUCTION, teardown_confirm="dev"))
     # The scaled layout: two hosts behind HTTPS too; then one host (drained first), another certificate,
-    # a changed health check and backup retention, the tags taken away; teardown with a final snapshot.
+    # a changed health check and backup retention, one tag taken away and another added; teardown with a
+    # final snapshot.
     run_as(sandbox, keys, "playbooks/provision.yml",
            dict(SCALED, extra_tags={"Team": "web"}, load_balancer_certificate_arn=first_certificate))
     run_as(sandbox, keys, "playbooks/provision.yml",
            dict(SCALED_ONE, load_balancer_certificate_arn=second_certificate, load_balancer_health_check_interval=6,
-                database_backup_retention_days=3))
+                database_backup_retention_days=3, extra_tags={"CostCenter": "42"}))
     run_as(sandbox, keys, "playbooks/audit.yml", SCALED)
     run_as(sandbox, keys, "playbooks/teardown.yml", dict(SCALED, teardown_confirm="dev"))
     set_enforcement(sandbox, on=False)  # the checks below use the sandbox's own keys
