@@ -8,8 +8,9 @@ the conditions allow is proven from the policy's text in tests/unit/policies, an
 emulator's log, that every create call asks for the identity tags those conditions require. It checks
 Budgets calls by their API names where AWS uses ViewBudget /
 ModifyBudget, so those two are expanded below; it has no Pricing API, so LivePrices is not provable
-here. The runs stay on the controller (an inventory of localhost only, no database backup): what is
-proven is the AWS side.
+here, nor TakeTheFinalSnapshot (it checks no permission of DeleteDBInstance's final snapshot). The
+runs stay on the controller (an inventory of localhost only, no database backup): what is proven is the
+AWS side.
 """
 
 import json
@@ -121,7 +122,7 @@ def certificates(sandbox, count):
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    arns, now = [], datetime.datetime.now(datetime.timezone.utc)
+    arns, now = [], datetime.datetime.now(datetime.UTC)
     for number in range(count):
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"app{number}.example.com")])
