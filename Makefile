@@ -9,21 +9,35 @@ TEST_SANDBOX_PORT ?= 5055
 # The end-to-end tests run on this many pytest-xdist workers, each a sandbox of its own on
 # TEST_SANDBOX_PORT + N, a whole test file per worker (0: one process, no workers).
 TEST_WORKERS ?= 2
+# A test that runs longer than this (seconds) fails, named, instead of holding CI to its limit.
+TEST_TIMEOUT ?= 1200
+# pytest on the end-to-end tests: whole files per worker, handed out longest first in the order of
+# tests/integration/durations.json (xdist's own reordering off), the 20 slowest tests printed.
+E2E_PYTEST = SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+  --timeout $(TEST_TIMEOUT) --durations=20 --durations-min=5
+# The development venv lives outside the clone, one per set of requirements, so that a new clone of
+# the same tree reuses it; .venv is a link to it.
+VENV_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shipyard-ec2_compose
+VENV_KEY := $(shell cat requirements.txt requirements-dev.txt constraints.txt | sha256sum | cut -c1-16)
+VENV_TARGET := $(VENV_CACHE)/venv-$(VENV_KEY)
 # The demo's SSH key: `make demo` creates it, `make demo-down` logs in with it (the backup play).
 DEMO_KEY := $(CURDIR)/.sandbox/ssh/demo
 
-.PHONY: help setup demo demo-down test lint unit integration test-hardening molecule sanity bench sandbox-up sandbox-down sandbox-reset build clean
+.PHONY: help setup demo demo-down test lint unit e2e integration test-hardening molecule sanity bench sandbox-up sandbox-down sandbox-reset build clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
-setup: $(VENV)/.installed  ## create .venv: the development tools (requirements-dev.txt) at the versions of constraints.txt
-
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
-	python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
-	touch $@
+setup:  ## .venv: the development tools (requirements-dev.txt) at the versions of constraints.txt
+	@mkdir -p "$(VENV_CACHE)"
+	@exec 9>"$(VENV_CACHE)/.lock" && flock 9 && \
+	if [ ! -f "$(VENV_TARGET)/.installed" ]; then \
+	  echo "creating the venv $(VENV_TARGET)"; rm -rf "$(VENV_TARGET)" && python3 -m venv "$(VENV_TARGET)" && \
+	  "$(VENV_TARGET)/bin/python" -m pip install --quiet --upgrade pip && \
+	  "$(VENV_TARGET)/bin/python" -m pip install --quiet -r requirements-dev.txt -c constraints.txt && \
+	  touch "$(VENV_TARGET)/.installed"; \
+	fi
+	@if [ "$$(readlink $(VENV))" != "$(VENV_TARGET)" ]; then rm -rf $(VENV) && ln -s "$(VENV_TARGET)" $(VENV); fi
 
 sandbox-up: setup  ## start the sandbox (emulator, backer, Docker, images, git daemon); then: . .sandbox/env
 	$(PYTHON) sandbox/sandboxctl.py up
@@ -43,7 +57,8 @@ demo-down:  ## tear the demo down: teardown.yml (every tagged resource, the cont
 	  . .sandbox/env && ansible-playbook playbooks/teardown.yml -e teardown_confirm=dev -e ssh_key_path=$(DEMO_KEY); fi
 	$(MAKE) sandbox-down
 
-test: lint unit integration test-hardening molecule sanity  ## everything CI runs
+test: setup  ## everything CI runs, stage by stage (lint, unit, e2e, sanity); prints each stage's wall time
+	@bash tests/stages.sh lint unit e2e sanity
 
 lint: setup  ## ansible-lint (production profile), ruff, the changelog fragments
 	ansible-lint
@@ -51,14 +66,17 @@ lint: setup  ## ansible-lint (production profile), ruff, the changelog fragments
 	antsibull-changelog lint
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
-unit: setup  ## unit tests of the plugins
-	pytest tests/unit
+unit: setup  ## unit tests of the plugins, the roles' files, the policy and the sandbox (two workers)
+	pytest -n $(TEST_WORKERS) tests/unit
 
-integration: setup  ## the playbooks end to end against a fresh emulator
-	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m "not hardening" -n $(TEST_WORKERS) --dist loadfile --durations=0 --durations-min=10 tests/integration
+e2e: setup  ## every end-to-end test (integration, hardening, molecule) in one session; FILES=... runs some
+	$(E2E_PYTEST) $(or $(FILES),tests/integration)
 
-test-hardening: setup  ## the hardening proofs: bad input, least privilege, throttling, interruptions, secrets, backup and restore
-	SANDBOX_PORT=$(TEST_SANDBOX_PORT) pytest -m hardening -n $(TEST_WORKERS) --dist loadfile --durations=0 --durations-min=10 tests/integration
+integration: setup  ## the end-to-end tests but the hardening proofs
+	$(E2E_PYTEST) -m "not hardening" tests/integration
+
+test-hardening: setup  ## the hardening proofs: bad input, least privilege, throttling, interruptions, host faults
+	$(E2E_PYTEST) -m hardening tests/integration
 
 molecule: setup  ## molecule: scenario aws (provision/teardown) and default (docker + app roles on Debian 13 and 12)
 	SANDBOX_PORT=$(TEST_SANDBOX_PORT) SANDBOX_DIR=$(CURDIR)/.sandbox/molecule $(PYTHON) sandbox/sandboxctl.py up

@@ -18,13 +18,16 @@
 
 Both are switchable for debugging: ``install(linger_seconds=0)`` turns the lingering off,
 ``install(dependencies=False)`` the refusals (the launcher's ``--linger-seconds`` and
-``--no-dependency-checks``). The messages are AWS's own.
+``--no-dependency-checks``). An instance tagged ``SandboxLingerSeconds`` lingers that long instead:
+the test sandboxes linger briefly, and the test that proves a teardown waits tags its hosts with a
+realistic value. The messages are AWS's own.
 """
 
 import threading
 import time
 
 DEFAULT_LINGER_SECONDS = 10
+LINGER_TAG = "SandboxLingerSeconds"  # on an instance: how long its interface lingers, overriding the default
 LIVE_STATES = ("pending", "running", "stopping", "stopped", "shutting-down")
 
 
@@ -41,16 +44,28 @@ class Lingering:
         """What an instance's interface holds, read before termination releases it."""
         return (instance.subnet_id, _groups(instance), instance.vpc_id, bool(instance.public_ip))
 
-    def add(self, held):
-        if self.seconds > 0:
+    def add(self, held, seconds=None):
+        seconds = self.seconds if seconds is None else seconds
+        if seconds > 0:
             with self.lock:
-                self.interfaces.append((time.monotonic() + self.seconds, *held))
+                self.interfaces.append((time.monotonic() + seconds, *held))
 
     def current(self):
         now = time.monotonic()
         with self.lock:
             self.interfaces = [interface for interface in self.interfaces if interface[0] > now]
             return list(self.interfaces)
+
+
+def _linger_tag(instance):
+    """The instance's SandboxLingerSeconds tag as a number of seconds, or None."""
+    for tag in instance.get_tags():
+        if tag["key"] == LINGER_TAG:
+            try:
+                return max(0.0, float(tag["value"]))
+            except ValueError:
+                return None
+    return None
 
 
 def _groups(instance):
@@ -133,12 +148,12 @@ def _instance_rules(lingering, dependencies):
 
     def terminate_instances(original):
         def method(self, instance_ids):
-            held = {instance.id: Lingering.of(instance)
+            held = {instance.id: (Lingering.of(instance), _linger_tag(instance))
                     for instance in self.get_multi_instances_by_id(instance_ids or [])}
             terminated = original(self, instance_ids)
             for instance, previous in terminated:
                 if previous.name != "terminated":
-                    lingering.add(held[instance.id])
+                    lingering.add(*held[instance.id])
             return terminated
         return method
 

@@ -89,7 +89,7 @@ class Reader:
         self.differs = []
         # No base image asked for: present. Asked for: present once `docker image inspect` finds it.
         self.found = {"base_image_present": not params["base_image"], "compose_runs": [], "containers": 0,
-                      "networks": 0}
+                      "networks": 0, "docker_answers": False}
 
     def run(self, command, cwd=None):
         rc, out, err = self.module.run_command(list(command), cwd=cwd)
@@ -186,7 +186,11 @@ class Reader:
             if not self.found["base_image_present"]:
                 self.differs.append(f"base image: {self.params['base_image']} is not loaded")
         self.found["networks"] = len(results["networks"][1].split())
-        ids = results["containers"][1].split()
+        rc, out, err = results["containers"]
+        self.found["docker_answers"] = rc == 0
+        if rc != 0:  # Docker is stopped: what runs cannot be known, and check mode cannot ask compose
+            self.differs.append(f"docker: the daemon does not answer ({err.splitlines()[-1] if err else rc})")
+        ids = out.split() if rc == 0 else []
         self.found["containers"] = len(ids)
         rc, out, err = results["config_hashes"]
         if rc != 0:

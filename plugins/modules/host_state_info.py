@@ -199,6 +199,10 @@ app:
       returned: always
       type: list
       elements: str
+    docker_answers:
+      description: Whether the Docker daemon answered the read; false when Docker is missing or stopped.
+      returned: always
+      type: bool
     containers:
       description: How many containers carry the project's label, one-off ones included.
       returned: always

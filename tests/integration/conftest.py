@@ -39,11 +39,46 @@ MUTATING = re.compile(r"^(Create|Delete|Run|Terminate|Import|Allocate|Release|As
                       r"Detach|Authorize|Revoke|Modify|Replace|Update|Put|Start|Stop|Reboot)")
 
 
+# Each test file's wall time in the last recorded run (seconds): `make e2e` hands out whole files
+# to the workers in this order, longest first, so that both stay busy to the end. Refreshed with
+# --record-durations; a file not in it yet goes first (unknown counts as long).
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--record-durations", action="store_true",
+                     help=f"write each test file's total time to {DURATIONS.name} (the files run merge into it)")
+
+
 def pytest_collection_modifyitems(items):
-    """The files that deploy the app (marked `deploys`) first: pytest-xdist hands whole files to the
-    worker that is free, in this order, so that short files fill the end instead of one long file
-    running alone."""
-    items.sort(key=lambda item: item.get_closest_marker("deploys") is None)
+    """Longest files first; the tests of a file keep their order (pytest-xdist's --dist loadfile with
+    --no-loadscope-reorder hands the files out in this order)."""
+    recorded = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    position = {}
+    for item in items:
+        position.setdefault(item.path.name, len(position))
+    items.sort(key=lambda item: (-recorded.get(item.path.name, float("inf")), position[item.path.name]))
+
+
+def pytest_configure(config):
+    if config.getoption("--record-durations", default=False) and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(DurationRecorder(), "shipyard-duration-recorder")
+
+
+class DurationRecorder:
+    """On the controller: sums setup, call and teardown of every test (workers report here) by file."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    def pytest_runtest_logreport(self, report):
+        name = Path(report.location[0]).name
+        self.seconds[name] = self.seconds.get(name, 0.0) + report.duration
+
+    def pytest_sessionfinish(self):
+        recorded = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+        recorded.update({name: round(seconds, 1) for name, seconds in self.seconds.items()})
+        DURATIONS.write_text(json.dumps(dict(sorted(recorded.items(), key=lambda kv: -kv[1])), indent=2) + "\n")
 
 
 def read_env_file(path):
@@ -148,9 +183,10 @@ class Sandbox:
         assert len(instances) == 1
         return {tag["Key"]: tag["Value"] for tag in instances[0]["Tags"]}["SandboxAddress"]
 
-    def tagged(self, environment="dev"):
+    def tagged(self, environment="dev", project="tasklist"):
         """{resource type: [ids]} of everything carrying the identity tags, by plain boto3 calls."""
-        filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in dict(IDENTITY, Environment=environment).items()]
+        identity = dict(IDENTITY, Project=project, Environment=environment)
+        filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in identity.items()]
         ec2 = self.ec2
         live = [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
         found = {
@@ -171,8 +207,15 @@ class Sandbox:
         return {kind: ids for kind, ids in found.items() if ids}
 
 
+# The test sandboxes wait briefly where AWS makes a host wait: a new host's first-boot package job
+# holds dpkg for 1 s (not 20), a terminated host's interface lingers 1 s (not 10). The tests that
+# prove the product survives those waits ask for realistic ones by the hosts' tags
+# (SandboxFirstBootAptSeconds, SandboxLingerSeconds).
+SHORT_WAITS = {"SANDBOX_FIRST_BOOT_APT_SECONDS": "1", "SANDBOX_LINGER_SECONDS": "1"}
+
+
 def _sandboxctl(command):
-    env = dict(os.environ, SANDBOX_PORT=PORT, SANDBOX_DIR=str(STATE))
+    env = {**SHORT_WAITS, **os.environ, "SANDBOX_PORT": PORT, "SANDBOX_DIR": str(STATE)}
     subprocess.run([str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "sandbox" / "sandboxctl.py"), command],
                    env=env, check=True, timeout=900)  # a cold machine builds the images first
 

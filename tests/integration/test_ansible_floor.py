@@ -1,8 +1,10 @@
 """requires_ansible is what we prove: the lowest ansible-core that meta/runtime.yml claims runs the
 collection's unit tests (not the sandbox's) and a provision --check against the sandbox, in a venv
 of its own (the collections of the `ansible` package, boto3 and the test tools at the versions of
-constraints.txt)."""
+constraints.txt). That venv is kept outside the clone, one per package list, so that a new clone
+does not build it again."""
 
+import hashlib
 import os
 import re
 import subprocess
@@ -15,9 +17,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR = re.fullmatch(r">=\s*([\d.]+)", yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
                      ["requires_ansible"]).group(1)
-VENV = ROOT / ".sandbox" / f"ansible-core-{FLOOR}"
 # What the unit tests import besides ansible-core; versions from constraints.txt.
 PACKAGES = ["boto3", "botocore", "netaddr", "pytest", "PyYAML", "parliament", "Jinja2", "moto[server]"]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shipyard-ec2_compose"
 
 
 def pinned(name):
@@ -29,12 +31,20 @@ def pinned(name):
     return name
 
 
+def floor_venv():
+    """The floor's venv: its directory is named after the packages it holds."""
+    wanted = " ".join([f"ansible-core=={FLOOR}", *[pinned(name) for name in PACKAGES], pinned("ansible")])
+    return CACHE / f"ansible-core-{FLOOR}-{hashlib.sha256(wanted.encode()).hexdigest()[:12]}", wanted
+
+
+VENV, WANTED = floor_venv()
+
+
 @pytest.fixture(scope="module")
 def floor_env():
     python = VENV / "bin" / "python"
-    wanted = " ".join([f"ansible-core=={FLOOR}", *[pinned(name) for name in PACKAGES], pinned("ansible")])
-    marker = VENV / ".installed"  # holds what was installed: another list installs anew
-    if not marker.exists() or marker.read_text() != wanted:
+    marker = VENV / ".installed"  # written last: an interrupted install starts anew
+    if not marker.exists() or marker.read_text() != WANTED:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True, timeout=300)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"ansible-core=={FLOOR}",
                         *[pinned(name) for name in PACKAGES]], check=True, timeout=600)
@@ -42,7 +52,7 @@ def floor_env():
         # the newer ansible-core it asks for.
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", pinned("ansible")],
                        check=True, timeout=600)
-        marker.write_text(wanted)
+        marker.write_text(WANTED)
     version = subprocess.run([str(VENV / "bin" / "ansible"), "--version"], capture_output=True, text=True,
                              check=True).stdout
     assert f"core {FLOOR}]" in version, version

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.hardening, pytest.mark.deploys]
+pytestmark = pytest.mark.hardening
 ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_RUN = "compose .*--project-directory /"  # a `docker compose up` that configure started on the host
 
 
 def configure_killed_during(sandbox, task, seconds):
@@ -44,6 +45,22 @@ def configure_killed_during(sandbox, task, seconds):
         process.wait(timeout=60)
 
 
+def configure_streamed(sandbox, on_line):
+    """Run configure.yml, calling on_line(line) for each line as it comes; its output once it passed."""
+    env = {**os.environ, **sandbox.env, "SHIPYARD_ENVIRONMENT": "dev", "ANSIBLE_NOCOLOR": "1"}
+    command = ["ansible-playbook", "playbooks/configure.yml", "-e", f"ssh_key_path={sandbox.tmp_path}/ssh/dev"]
+    lines = []
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as process:
+        for line in process.stdout:
+            lines.append(line)
+            on_line(line)
+        rc = process.wait(timeout=600)
+    output = "".join(lines)
+    assert rc == 0, output[-6000:]
+    return output
+
+
 def descendants(pid):
     """The ids of every process below `pid`, from /proc (children first listed, then theirs)."""
     children = {}
@@ -61,8 +78,9 @@ def descendants(pid):
     return found
 
 
-def tasks_answer(run):
-    address = re.search(r"page: http://([0-9.]+):80/", run.output).group(1)
+def tasks_answer(output):
+    """The API answers a list at the address that the run's summary gives."""
+    address = re.search(r"page: http://([0-9.]+):80/", output).group(1)
     with urllib.request.urlopen(f"http://{address}:8000/api/tasks", timeout=10) as response:
         return response.status == 200 and isinstance(json.loads(response.read()), list)
 
@@ -72,8 +90,12 @@ def test_configure_waits_for_a_first_boot_that_holds_the_dpkg_lock(sandbox):
     hold = 150
     first_boot = {"extra_tags": {"SandboxFirstBootAptSeconds": str(hold)}}
     sandbox.playbook("playbooks/provision.yml", "-e", json.dumps(first_boot))
+    # A first boot longer than docker_first_boot_timeout fails the run, naming it.
+    short = sandbox.playbook("playbooks/configure.yml", "-e", "docker_first_boot_timeout=3", check=False)
+    assert short.rc != 0
+    assert "had not finished after docker_first_boot_timeout (3 s)" in " ".join(short.output.split())
     run = sandbox.playbook("playbooks/configure.yml")
-    assert tasks_answer(run)
+    assert tasks_answer(run.output)
 
     (host,) = sandbox.containers()
 
@@ -97,15 +119,27 @@ def test_configure_interrupted_completes_on_rerun_and_the_health_contract_decide
     configure_killed_during(sandbox, "Install Docker Engine and compose v2", seconds=15)
     configure_killed_during(sandbox, "Build and start the app", seconds=20)
     # Only the SSH session died: the killed run's `compose up` goes on on the host, and the re-run
-    # must wait for it instead of racing it for the container names.
+    # must wait for it instead of racing it for the container names. It is held (SIGSTOP) until the
+    # re-run has seen it, so that the wait is certain, not a matter of how fast the build is.
     (host,) = sandbox.containers()
-    left = subprocess.run(["docker", "exec", host, "pgrep", "--full", "compose .*--project-directory /"],
+    left = subprocess.run(["docker", "exec", host, "pkill", "--signal", "STOP", "--full", COMPOSE_RUN],
                           capture_output=True, text=True, timeout=60, check=False)
     assert left.returncode == 0, "expected the killed run's compose up to be still running on the host"
-    run = sandbox.playbook("playbooks/configure.yml")
-    assert tasks_answer(run)
-    waited = "RETRYING: [tasklist-dev-web]: Wait for a compose" in run.output
-    print("re-run waited for the killed run's compose up:", waited)
+
+    # Held longer than app_health_timeout: the re-run gives up, naming it.
+    held = sandbox.playbook("playbooks/configure.yml", "-e", "app_health_timeout=5", check=False)
+    assert held.rc != 0
+    assert "still runs on the host after app_health_timeout (5 s)" in " ".join(held.output.split())
+
+    def release_once_seen(line, seen=[]):  # noqa: B006 - remembers across the lines of one run
+        if "RETRYING: [tasklist-dev-web]: Wait for a compose" in line and not seen:
+            seen.append(line)
+            subprocess.run(["docker", "exec", host, "pkill", "--signal", "CONT", "--full", COMPOSE_RUN],
+                           capture_output=True, timeout=60, check=True)
+
+    output = configure_streamed(sandbox, release_once_seen)
+    assert "RETRYING: [tasklist-dev-web]: Wait for a compose" in output  # it waited, then went on
+    assert tasks_answer(output)
 
     # The health contract is the user's: checks of another shape than the default (an object's field,
     # a status other than 200, text in a body, one side only) on the same running app.

@@ -136,6 +136,26 @@ def certificates(sandbox, count):
     return arns
 
 
+def scaled_state(sandbox):
+    """What the scaled layout's settings became: the HTTPS listener's certificates, the target group's
+    health-check interval and registered targets, the database's backup retention, the load balancer's
+    tags besides the identity ones."""
+    elbv2, rds = sandbox.client("elbv2"), sandbox.client("rds")
+    (balancer,) = elbv2.describe_load_balancers()["LoadBalancers"]
+    listeners = elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
+    (https,) = [listener for listener in listeners if listener["Protocol"] == "HTTPS"]
+    (group,) = elbv2.describe_target_groups()["TargetGroups"]
+    targets = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
+    (database,) = rds.describe_db_instances()["DBInstances"]
+    tags = elbv2.describe_tags(ResourceArns=[balancer["LoadBalancerArn"]])["TagDescriptions"][0]["Tags"]
+    standard = {"Project", "Environment", "ManagedBy", "Owner", "Name"}
+    return {"https_certificates": [c["CertificateArn"] for c in https["Certificates"]],
+            "health_check_interval": group["HealthCheckIntervalSeconds"],
+            "backup_retention_days": database["BackupRetentionPeriod"],
+            "targets": len([t for t in targets if t["TargetHealth"]["State"] != "draining"]),
+            "balancer_tags": {t["Key"]: t["Value"] for t in tags if t["Key"] not in standard}}
+
+
 def run_as(sandbox, keys, playbook, extra_vars=None, check=True):
     args = [*AS_CONTROLLER_ONLY, "-e", json.dumps(extra_vars or {})]
     return sandbox.playbook(playbook, *args, extra_env=keys, check=check)
@@ -156,9 +176,18 @@ def test_the_policy_is_enough_and_every_action_is_used(sandbox, operator):
     # final snapshot.
     run_as(sandbox, keys, "playbooks/provision.yml",
            dict(SCALED, extra_tags={"Team": "web"}, load_balancer_certificate_arn=first_certificate))
+    set_enforcement(sandbox, on=False)  # read with the sandbox's own keys
+    assert scaled_state(sandbox) == {"https_certificates": [first_certificate], "health_check_interval": 5,
+                                     "backup_retention_days": 7, "targets": 2, "balancer_tags": {"Team": "web"}}
+    set_enforcement(sandbox, on=True)
     run_as(sandbox, keys, "playbooks/provision.yml",
            dict(SCALED_ONE, load_balancer_certificate_arn=second_certificate, load_balancer_health_check_interval=6,
                 database_backup_retention_days=3, extra_tags={"CostCenter": "42"}))
+    # What the operator changed is what AWS now holds, not only calls that ran.
+    set_enforcement(sandbox, on=False)
+    assert scaled_state(sandbox) == {"https_certificates": [second_certificate], "health_check_interval": 6,
+                                     "backup_retention_days": 3, "targets": 1, "balancer_tags": {"CostCenter": "42"}}
+    set_enforcement(sandbox, on=True)
     run_as(sandbox, keys, "playbooks/audit.yml", SCALED)
     run_as(sandbox, keys, "playbooks/teardown.yml", dict(SCALED, teardown_confirm="dev"))
     set_enforcement(sandbox, on=False)  # the checks below use the sandbox's own keys

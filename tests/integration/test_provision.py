@@ -192,8 +192,10 @@ def test_rerun_reads_once_and_runs_no_aws_module(provisioned):
 
 def test_check_mode_on_the_existing_stack_changes_nothing(provisioned):
     sandbox = provisioned[0]
+    mark = sandbox.requests_mark()
     run = sandbox.playbook("playbooks/provision.yml", "--check", "--diff", "-e", settings(sandbox))
     assert run.recap()["changed"] == 0, run.output[-4000:]
+    assert sandbox.mutating_since(mark) == []
 
 
 def test_inventory_finds_the_instance_in_its_tag_groups(provisioned):

@@ -7,6 +7,7 @@ final snapshot down to nothing tagged. And the new inputs refused before any AWS
 
 import collections
 import json
+import re
 import subprocess
 import threading
 import time
@@ -14,7 +15,6 @@ import urllib.request
 
 import pytest
 
-pytestmark = pytest.mark.deploys
 # Short drains and health checks: the same steps as the defaults, in less time.
 SCALED = ["-e", "layout=scaled", "-e", "monthly_budget=100", "-e", "load_balancer_deregistration_delay=5",
           "-e", "load_balancer_health_check_interval=5"]
@@ -95,6 +95,13 @@ def scaled_leftovers(sandbox):
 
 
 def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
+    # Checked first: the plan names the scaled parts, and nothing is written.
+    mark = sandbox.requests_mark()
+    planned = sandbox.playbook("playbooks/site.yml", *SCALED, "--check")
+    assert sandbox.mutating_since(mark) == []
+    assert "would be launched" in planned.output and "load_balancer" in planned.output
+    assert sandbox.tagged() == {}
+
     first = sandbox.playbook("playbooks/site.yml", *SCALED)
     assert "layout scaled: 2 hosts behind http://tasklist-dev-" in first.output
     ec2, elbv2 = sandbox.ec2, sandbox.client("elbv2")
@@ -140,6 +147,7 @@ def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
 
     roll_out_and_back(sandbox, elbv2, alb, containers)
     scale_up_and_down(sandbox, alb, containers)
+    roll_out_a_changed_env(sandbox, alb, containers)
 
     # Teardown: the final snapshot is kept and named; nothing tagged is left, the scaled parts included.
     gone = sandbox.playbook("playbooks/teardown.yml", *SCALED, "-e", "teardown_confirm=dev")
@@ -177,6 +185,29 @@ def roll_out_and_back(sandbox, elbv2, alb, containers):
     healthy = [d["TargetHealth"]["State"] for g in elbv2.describe_target_groups()["TargetGroups"]
                for d in elbv2.describe_target_health(TargetGroupArn=g["TargetGroupArn"])["TargetHealthDescriptions"]]
     assert healthy == ["healthy", "healthy"]
+
+
+def roll_out_a_changed_env(sandbox, alb, containers):
+    # Checked first: a new app_env plans a change on the hosts and writes nothing anywhere.
+    changed_env = ["-e", "app_version=v1.0.0", "-e", json.dumps({"app_env": {"GREETING": "hello"}})]
+    mark = sandbox.requests_mark()
+    planned = sandbox.playbook("playbooks/site.yml", *SCALED, *changed_env, "--check")
+    assert all(planned.recap(host)["changed"] > 0 for host in HOSTS)
+    assert sandbox.mutating_since(mark) == []
+    assert all("GREETING" not in env_of(container) for container in containers)
+
+    # Then for real: one host at a time, each out of the load balancer and back before the next.
+    with RequestLoop(f"http://{alb}/api/tasks") as loop:
+        rolled = sandbox.playbook("playbooks/site.yml", *SCALED, *changed_env)
+    steps = re.findall(r"^TASK \[[^\]]*(Drain the host out|Put the host back)[^\]]*\]", rolled.output, re.MULTILINE)
+    assert steps == ["Drain the host out", "Put the host back"] * 2, steps
+    assert all("GREETING=hello" in env_of(container) for container in containers)
+    assert loop.failed == {} and loop.answers[200] > 50, loop.answers
+
+
+def env_of(container):
+    return subprocess.run(["docker", "exec", container, "cat", "/opt/tasklist/.env"], capture_output=True, text=True,
+                          timeout=60, check=True).stdout
 
 
 def scale_up_and_down(sandbox, alb, containers):

@@ -21,10 +21,19 @@ def connect():
                             user=os.environ["DB_USER"], password=os.environ["DB_PASSWORD"], connect_timeout=3)
 
 
+# Any constant of our own: the hosts that start at once on a new database (the scaled layout) take
+# turns creating the schema. CREATE TABLE IF NOT EXISTS alone is not safe when two run together:
+# one of them fails on PostgreSQL's catalog (a duplicate key in pg_type).
+SCHEMA_LOCK = 74_617_379
+
+
 def create_schema(attempts=60):
+    """Create the table and the first task once, whichever host comes first; retried while the
+    database is not up yet."""
     for attempt in range(attempts):
         try:
-            with connect() as db, db.cursor() as cursor:
+            with connect() as db, db.cursor() as cursor:  # one transaction: the lock ends with it
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 cursor.execute("CREATE TABLE IF NOT EXISTS tasks ("
                                " id serial PRIMARY KEY, title text NOT NULL, done boolean NOT NULL DEFAULT false)")
                 cursor.execute("INSERT INTO tasks (title) SELECT %s WHERE NOT EXISTS (SELECT 1 FROM tasks)",

@@ -79,6 +79,15 @@ def test_lingering_can_be_turned_off(ec2, stack):
     ec2.delete_subnet(SubnetId=stack["subnet"])
 
 
+@pytest.mark.parametrize("ec2", [0], indirect=True)
+def test_an_instance_tagged_with_its_own_lingering_lingers_that_long(ec2, stack):
+    ec2.create_tags(Resources=[stack["instance"]], Tags=[{"Key": "SandboxLingerSeconds", "Value": str(LINGER)}])
+    ec2.terminate_instances(InstanceIds=[stack["instance"]])
+    refused(ec2.delete_security_group, GroupId=stack["group"])
+    time.sleep(LINGER + 0.2)
+    ec2.delete_security_group(GroupId=stack["group"])
+
+
 @pytest.fixture
 def two_zones(ec2):
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]

@@ -2,6 +2,7 @@
 repository; the services compared from `docker inspect` records."""
 
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.compose_app import (
+    Reader,
     resolve_version,
     service_differences,
 )
@@ -49,3 +50,22 @@ def test_every_service_must_run_its_current_configuration_healthy():
                      "container app-cache-1: its service cache is not in the compose file"]
     assert [s["current"] for s in services] == [False, True, True, False]
     assert service_differences(wanted, good[:2])[0] == ["service db: no container"]
+
+
+def test_a_stopped_docker_is_said_and_nothing_is_guessed_about_the_services():
+    params = {"project_dir": "/opt/app", "project_name": "app", "base_image": ""}
+    results = {"compose_runs": (1, "", ""), "networks": (1, "", "Cannot connect to the Docker daemon"),
+               "containers": (1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock."),
+               "config_hashes": (0, "web h-web", "")}
+    reader = Reader(module=None, params=params)
+    reader.services("/usr/bin/docker", results)
+    assert reader.found["docker_answers"] is False
+    assert reader.differs[0] == ("docker: the daemon does not answer "
+                                 "(Cannot connect to the Docker daemon at unix:///var/run/docker.sock.)")
+    assert "service web: no container" in reader.differs
+
+    results["containers"] = (0, "", "")
+    answered = Reader(module=None, params=params)
+    answered.services("/usr/bin/docker", results)
+    assert answered.found["docker_answers"] is True
+    assert answered.differs == ["service web: no container"]

@@ -123,7 +123,8 @@ def test_the_calls_of_a_read_are_in_flight_together(ec2):
     together = find_tagged_resources(ec2, OURS, vpc_attributes=True)
     elapsed = time.monotonic() - start
     assert len(calls) == len(EC2_TYPES) + 2
-    assert elapsed < 1.0, f"{len(calls)} calls of 0.2 s took {elapsed:.1f} s: they ran one after another"
+    # One after another they take 12 x 0.2 = 2.4 s at least; the margin is for a busy machine.
+    assert elapsed < 1.6, f"{len(calls)} calls of 0.2 s took {elapsed:.1f} s: they ran one after another"
     assert together["vpc"][0]["EnableDnsSupport"] is True
 
     resources.PARALLEL_CALLS, before = 1, resources.PARALLEL_CALLS
