@@ -113,7 +113,12 @@ class Backer:
         self.session = boto3.Session(aws_access_key_id=BACKER_ACCESS_KEY, aws_secret_access_key="sandbox",
                                      region_name="us-east-1")
         self.region_names = None
+        self.clients = {}  # region -> EC2 client: made once (a client costs more CPU than its call)
         self.containers = self.load_registry()  # instance id -> {"id", "state", "address"}
+        # The regions that any call named (and those of the hosts a previous run left): a full sync
+        # reads these only. Every 5 s over every region cost each sandbox a fifth of a core.
+        self.used_regions = {"us-east-1", *(known.get("region") for known in self.containers.values()
+                                            if known.get("region"))}
         self.log_path = Path(state_dir) / "backer.log"
         self.services = Services(state_dir, self.label, self.log)
 
@@ -132,12 +137,19 @@ class Backer:
             log.write(message + "\n")
 
     def ec2(self, region):
-        return self.session.client("ec2", region_name=region, endpoint_url=self.endpoint)
+        if region not in self.clients:
+            self.clients[region] = self.session.client("ec2", region_name=region, endpoint_url=self.endpoint)
+        return self.clients[region]
+
+    def note_region(self, region):
+        """A call named this region: from now on a full sync reads it too."""
+        self.used_regions.add(region)
 
     def regions(self):
+        """The regions a full sync reads: those of the emulator that a call named."""
         if self.region_names is None:
             self.region_names = [r["RegionName"] for r in self.ec2("us-east-1").describe_regions()["Regions"]]
-        return self.region_names
+        return [name for name in self.region_names if name in self.used_regions]
 
     def instances(self, regions):
         for region in regions:

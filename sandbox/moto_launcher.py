@@ -266,6 +266,8 @@ class RequestLog:
         if call and call.get("service") is not None:
             self.write(dict(call, status=status[0] if status else 0))
         action, region = (call or {}).get("action"), (call or {}).get("region")
+        if self.backer and region:
+            self.backer.note_region(region)
         if self.backer and action in BACKER_CATCHES_UP:
             sync_safely(self.backer, region or None)  # a reset: every region
         return response

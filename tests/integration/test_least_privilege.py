@@ -148,12 +148,13 @@ def scaled_state(sandbox):
     targets = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
     (database,) = rds.describe_db_instances()["DBInstances"]
     tags = elbv2.describe_tags(ResourceArns=[balancer["LoadBalancerArn"]])["TagDescriptions"][0]["Tags"]
-    standard = {"Project", "Environment", "ManagedBy", "Owner", "Name"}
+    standard = {"Project", "Environment", "ManagedBy", "Owner", "Name"}  # and the sandbox's own, Sandbox*
     return {"https_certificates": [c["CertificateArn"] for c in https["Certificates"]],
             "health_check_interval": group["HealthCheckIntervalSeconds"],
             "backup_retention_days": database["BackupRetentionPeriod"],
             "targets": len([t for t in targets if t["TargetHealth"]["State"] != "draining"]),
-            "balancer_tags": {t["Key"]: t["Value"] for t in tags if t["Key"] not in standard}}
+            "balancer_tags": {t["Key"]: t["Value"] for t in tags
+                              if t["Key"] not in standard and not t["Key"].startswith("Sandbox")}}
 
 
 def run_as(sandbox, keys, playbook, extra_vars=None, check=True):

@@ -199,7 +199,8 @@ def roll_out_a_changed_env(sandbox, alb, containers):
     # Then for real: one host at a time, each out of the load balancer and back before the next.
     with RequestLoop(f"http://{alb}/api/tasks") as loop:
         rolled = sandbox.playbook("playbooks/site.yml", *SCALED, *changed_env)
-    steps = re.findall(r"^TASK \[[^\]]*(Drain the host out|Put the host back)[^\]]*\]", rolled.output, re.MULTILINE)
+    steps = re.findall(r"^TASK \[shipyard\.ec2_compose\.load_balancer : (Drain the host out|Put the host back)",
+                       rolled.output, re.MULTILINE)
     assert steps == ["Drain the host out", "Put the host back"] * 2, steps
     assert all("GREETING=hello" in env_of(container) for container in containers)
     assert loop.failed == {} and loop.answers[200] > 50, loop.answers

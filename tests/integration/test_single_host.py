@@ -2,8 +2,8 @@
 module, its tests in file order; pytest-xdist's --dist loadfile keeps a file on one worker). Each
 step is its own test with its own assertions; a step that fails leaves the later ones to fail too.
 
-1. site.yml -vvv from nothing, with the user's secrets (an ansible-vault file, an SSM SecureString):
-   no secret in the output or the log, the files that hold them 0600.
+1. site.yml -vvv from nothing (the module's fixture), with the user's secrets (an ansible-vault file,
+   an SSM SecureString): no secret in the output or the log, the files that hold them 0600.
 2. The app and its Docker as the docker role's table says, reached from the controller; SSH from
    "my IP" only.
 3. site.yml again, and again with private role vars: nothing changes, nothing is written.
@@ -15,7 +15,7 @@ step is its own test with its own assertions; a step that fails leaves the later
 9. Teardown leaves nothing.
 
 Every run passes the same secrets file, as a user would: the database password must not change
-under a database that exists.
+under a database that exists. Steps 1, 7 and 8 carry the marker `hardening` (make test-hardening).
 """
 
 import json
@@ -58,7 +58,7 @@ class Host:
         self.vault_password = sandbox.tmp_path / "vault-password"
         self.vars_file = sandbox.tmp_path / "secrets.yml"
         self.log = sandbox.tmp_path / "ansible.log"
-        self.first = None  # the first site.yml run
+        self.first = None  # the first site.yml run: -vvv, logged to self.log
 
     def playbook(self, playbook, *args, **kwargs):
         """A run with the user's secrets, as every run of this host is."""
@@ -87,6 +87,9 @@ def host(module_sandbox):
     subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(host.vault_password),
                     str(host.vars_file)], check=True, capture_output=True, timeout=60,
                    env={**os.environ, **module_sandbox.env})
+    # The host's first deploy, here so that any selection of the steps below has a host (make
+    # integration and make test-hardening each run some of them).
+    host.first = host.playbook("playbooks/site.yml", "-vvv", extra_env={"ANSIBLE_LOG_PATH": str(host.log)})
     return host
 
 
@@ -122,10 +125,10 @@ def key_body_lines(private_key):
     return [line for line in private_key.splitlines() if line and not line.startswith("-----")]
 
 
+@pytest.mark.hardening
 def test_site_from_nothing_prints_and_logs_no_secret(host):
     sandbox = host.sandbox
     assert host.password not in host.vars_file.read_text()
-    host.first = host.playbook("playbooks/site.yml", "-vvv", extra_env={"ANSIBLE_LOG_PATH": str(host.log)})
 
     key_file = sandbox.tmp_path / "ssh" / "dev"
     private_key = key_file.read_text()
@@ -434,6 +437,7 @@ def address_of(instance):
     return {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}.get("SandboxAddress")
 
 
+@pytest.mark.hardening
 def test_app_and_its_data_come_back_after_stop_and_start(host):
     sandbox = host.sandbox
     instance = instance_of(sandbox)
@@ -457,6 +461,7 @@ def test_app_and_its_data_come_back_after_stop_and_start(host):
 
 # 8. Backup and restore ----------------------------------------------------------------------------
 
+@pytest.mark.hardening
 def test_teardown_backs_up_and_site_restores_the_rows(host):
     sandbox = host.sandbox
     address = host.address()
