@@ -1,9 +1,16 @@
-"""Helpers of the tests that drive the sandbox's cloud with plain boto3 calls: hosts, groups, waits."""
+"""Helpers of the tests that drive the sandbox's cloud with plain boto3 calls: hosts, groups, waits;
+and of those that read what a deployed Task List serves."""
 
+import json
 import subprocess
 import time
+import urllib.request
+from pathlib import Path
 
+import yaml
 from botocore.exceptions import ClientError
+
+DOCKER_ROLE = Path(__file__).resolve().parents[2] / "roles" / "docker"
 
 
 def docker(*args):
@@ -39,3 +46,32 @@ def security_group(ec2, name, *permissions):
 def tcp(port, cidr=None, group=None):
     sources = {"IpRanges": [{"CidrIp": cidr}]} if cidr else {"UserIdGroupPairs": [{"GroupId": group}]}
     return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, **sources}
+
+
+def get(url, timeout=10):
+    """(status, body) of a GET from this machine."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.status, response.read().decode()
+
+
+def post_task(address, title):
+    """(status, the task) of a task added through the Task List's API on the host at `address`."""
+    request = urllib.request.Request(f"http://{address}:8000/api/tasks", data=json.dumps({"title": title}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def ssh_sources(sandbox):
+    """The CIDRs that the Task List's security groups let SSH in from."""
+    groups = sandbox.ec2.describe_security_groups(Filters=[{"Name": "tag:Project", "Values": ["tasklist"]}])
+    return [r["CidrIp"] for group in groups["SecurityGroups"] for rule in group["IpPermissions"]
+            if rule.get("FromPort") == 22 for r in rule["IpRanges"]]
+
+
+def docker_role_choice(platform):
+    """What the docker role's table says a host of this platform gets: packages and daemon.json."""
+    table = yaml.safe_load((DOCKER_ROLE / "vars" / "main.yml").read_text())
+    defaults = yaml.safe_load((DOCKER_ROLE / "defaults" / "main.yml").read_text())
+    packages = table["docker_sources"]["distribution"][platform]["packages"] + table["docker_common_packages"]
+    return packages, defaults["docker_daemon_options"]

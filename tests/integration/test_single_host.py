@@ -30,13 +30,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cloud import docker_role_choice, get, post_task, ssh_sources
 
 HOST = "tasklist-dev-web"
 APP_DIR = "/opt/tasklist"
 RECORD = "/var/lib/shipyard/tasklist/healthy-commit"
 ROOT = Path(__file__).resolve().parents[2]
-DOCKER_ROLE = ROOT / "roles" / "docker"
-DAEMON_OPTIONS = yaml.safe_load((DOCKER_ROLE / "defaults" / "main.yml").read_text())["docker_daemon_options"]
+DAEMON_OPTIONS = yaml.safe_load((ROOT / "roles" / "docker" / "defaults" / "main.yml").read_text())[
+    "docker_daemon_options"]
 JSON_OUTPUT = {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
 QUICK = ["-e", "app_health_timeout=90"]  # the broken version never gets healthy: fail in 90 s, not 600
 PRIVATE = {"ANSIBLE_PRIVATE_ROLE_VARS": "true"}
@@ -93,18 +94,6 @@ def host(module_sandbox):
     return host
 
 
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.status, response.read().decode()
-
-
-def post_task(address, title):
-    request = urllib.request.Request(f"http://{address}:8000/api/tasks", data=json.dumps({"title": title}).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, json.loads(response.read())
-
-
 def task_titles(address):
     return [task["title"] for task in json.loads(get(f"http://{address}:8000/api/tasks")[1])]
 
@@ -155,19 +144,6 @@ def test_site_from_nothing_prints_and_logs_no_secret(host):
 
 
 # 2. What the first run made -----------------------------------------------------------------------
-
-def docker_role_choice(platform):
-    """What the docker role's table says a host of this platform gets: packages and daemon.json."""
-    table = yaml.safe_load((DOCKER_ROLE / "vars" / "main.yml").read_text())
-    packages = table["docker_sources"]["distribution"][platform]["packages"] + table["docker_common_packages"]
-    return packages, DAEMON_OPTIONS
-
-
-def ssh_sources(sandbox):
-    groups = sandbox.ec2.describe_security_groups(Filters=[{"Name": "tag:Project", "Values": ["tasklist"]}])
-    return [r["CidrIp"] for group in groups["SecurityGroups"] for rule in group["IpPermissions"]
-            if rule.get("FromPort") == 22 for r in rule["IpRanges"]]
-
 
 def test_the_first_run_serves_the_app_on_the_docker_its_table_names(host):
     sandbox = host.sandbox

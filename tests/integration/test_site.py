@@ -5,43 +5,13 @@ test_single_host.py's host."""
 
 import json
 import subprocess
-import urllib.request
-from pathlib import Path
 
-import yaml
-
-DOCKER_ROLE = Path(__file__).resolve().parents[2] / "roles" / "docker"
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.status, response.read().decode()
-
-
-def post_task(address, title):
-    request = urllib.request.Request(f"http://{address}:8000/api/tasks", data=json.dumps({"title": title}).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, json.loads(response.read())
-
-
-def ssh_sources(sandbox):
-    groups = sandbox.ec2.describe_security_groups(Filters=[{"Name": "tag:Project", "Values": ["tasklist"]}])
-    return [r["CidrIp"] for group in groups["SecurityGroups"] for rule in group["IpPermissions"]
-            if rule.get("FromPort") == 22 for r in rule["IpRanges"]]
+from cloud import docker_role_choice, get, post_task, ssh_sources
 
 
 def on_host(container, *command):
     return subprocess.run(["docker", "exec", container, *command], capture_output=True, text=True, timeout=60,
                           check=False).stdout
-
-
-def docker_role_choice(platform):
-    """What the docker role's table says a host of this platform gets: packages and daemon.json."""
-    table = yaml.safe_load((DOCKER_ROLE / "vars" / "main.yml").read_text())
-    defaults = yaml.safe_load((DOCKER_ROLE / "defaults" / "main.yml").read_text())
-    packages = table["docker_sources"]["distribution"][platform]["packages"] + table["docker_common_packages"]
-    return packages, defaults["docker_daemon_options"]
 
 
 def test_site_with_user_data_from_nothing_to_a_working_app_and_back(sandbox):
