@@ -74,7 +74,7 @@ def start_at_once(app):
         except Exception as error:  # any error of any host is the finding
             errors.append(repr(error))
 
-    threads = [threading.Thread(target=host) for _ in range(HOSTS)]
+    threads = [threading.Thread(target=host, name=f"host-{number}") for number in range(HOSTS)]
     for thread in threads:
         thread.start()
     for thread in threads:

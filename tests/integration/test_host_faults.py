@@ -135,7 +135,9 @@ def test_configure_interrupted_completes_on_rerun_and_the_health_contract_decide
     assert held.rc != 0
     assert "still runs on the host after app_health_timeout (5 s)" in " ".join(held.output.split())
 
-    def release_once_seen(line, seen=[]):  # noqa: B006 - remembers across the lines of one run
+    seen = []  # the retry line, once the re-run has printed it
+
+    def release_once_seen(line):
         if "RETRYING: [tasklist-dev-web]: Wait for a compose" in line and not seen:
             seen.append(line)
             subprocess.run(["docker", "exec", host, "pkill", "--signal", "CONT", "--full", COMPOSE_RUN],
