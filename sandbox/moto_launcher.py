@@ -6,6 +6,8 @@ What this adds to a plain ``moto_server``:
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
 * five fixes for moto bugs that break amazon.aws modules, and Budgets'
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
+* with IAM enforced, AWS's evaluation of the caller's policies (iam_enforcement.py): resource by
+  resource, conditions included, instead of moto's actions-only check;
 * AWS's refusals that moto lacks (aws_rules.py): no delete of what a live instance uses, and for a
   while after a termination, of what its network interface still holds;
 * AWS's eventual consistency after a create (consistency.py): for a moment, a call naming a new
@@ -13,9 +15,10 @@ What this adds to a plain ``moto_server``:
 * with the backer, instances that are "pending" until their container has booted, as on AWS an
   instance is pending until it has booted (moto makes them "running" at once), and the backer's
   own calls let through when IAM is enforced;
-* a request log (one JSON line per AWS API call: service, action, region, HTTP status, and the tags
-  an EC2 create call asked for by resource type) so tests and the benchmark can count calls, tell read
-  calls from writes, and prove that every create carries the tags the IAM policy's conditions require;
+* a request log (one JSON line per AWS API call: service, action, region, HTTP status, the tags
+  an EC2 create call asked for by resource type, and with IAM enforced each resource's decision) so
+  tests and the benchmark can count calls, tell read calls from writes, and see which statement of
+  the IAM policy allowed each call;
 * with --backer, the backer (backer.py): a container for every running instance, its security
   groups enforced on it (security_groups.py; --no-security-groups to leave every port open); and
   real parts behind the managed services (services.py): an HAProxy per Application Load Balancer
@@ -46,6 +49,7 @@ from urllib.parse import parse_qsl
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import aws_rules  # noqa: E402 - sandbox/ is not a package
+import iam_enforcement  # noqa: E402
 import services  # noqa: E402
 from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402
 from consistency import DEFAULT_UNSEEN_SECONDS, EventualConsistency  # noqa: E402
@@ -262,9 +266,11 @@ class RequestLog:
             status.append(int(status_line.split()[0]))
             return start_response(status_line, headers, *args)
 
+        iam_enforcement.start_request()
         response = self.app(environ, start_response_noted)
         if call and call.get("service") is not None:
-            self.write(dict(call, status=status[0] if status else 0))
+            iam = iam_enforcement.decisions()
+            self.write(dict(call, status=status[0] if status else 0, **({"iam": iam} if iam else {})))
         action, region = (call or {}).get("action"), (call or {}).get("region")
         if self.backer and region:
             self.backer.note_region(region)
@@ -368,6 +374,7 @@ def main():
     from werkzeug.serving import make_server
 
     patch_moto()
+    iam_enforcement.install()
     aws_rules.install(linger_seconds=args.linger_seconds, dependencies=not args.no_dependency_checks)
     backer = None
     if args.backer:

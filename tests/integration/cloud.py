@@ -75,3 +75,33 @@ def docker_role_choice(platform):
     defaults = yaml.safe_load((DOCKER_ROLE / "defaults" / "main.yml").read_text())
     packages = table["docker_sources"]["distribution"][platform]["packages"] + table["docker_common_packages"]
     return packages, defaults["docker_daemon_options"]
+
+
+def set_enforcement(sandbox, on):
+    """Moto's switch: IAM is enforced after this many more requests (0: now; inf: never)."""
+    request = urllib.request.Request(f"{sandbox.env['AWS_ENDPOINT_URL']}/moto-api/reset-auth", method="POST",
+                                     data=b"0" if on else b"inf", headers={"Content-Type": "text/plain"})
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def iam_user(sandbox, name, document):
+    """The environment (access keys) of a new IAM user holding one inline policy; made with the
+    sandbox's own keys, so with enforcement off."""
+    set_enforcement(sandbox, on=False)
+    iam = sandbox.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="shipyard-operator", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def eventually(call, seconds=30):
+    """call(), again while AWS does not know yet what was just made (eventual consistency)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except ClientError as error:
+            if not error.response["Error"]["Code"].endswith("NotFound") or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

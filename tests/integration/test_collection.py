@@ -64,3 +64,20 @@ def test_an_execution_environment_gets_the_run_time_packages_only(installed_coll
     python = yaml.safe_load(introspected.split("\n", 1)[1])["python"]
     names = sorted(line.split(">")[0].split("=")[0].strip() for line in python)
     assert names == ["boto3", "botocore", "netaddr"]
+
+
+def test_the_installed_collection_writes_the_operator_policy_for_a_project(installed_collection, tmp_path):
+    """By FQCN from the tarball: the policy for the default project is policies/operator.json; for
+    another, the same with that project's name."""
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(installed_collection), "ANSIBLE_NOCOLOR": "1",
+           "PWD": str(tmp_path)}  # as a shell in that directory sets it
+    env.pop("SHIPYARD_PROJECT", None)
+    for project in ("tasklist", "shop"):
+        subprocess.run(["ansible-playbook", "shipyard.ec2_compose.operator_policy", "-e", f"project_name={project}"],
+                       cwd=tmp_path, env=env, check=True, capture_output=True, text=True, timeout=120)
+    written = (tmp_path / "operator-policy-tasklist.json").read_text()
+    assert written == (ROOT / "policies" / "operator.json").read_text()
+    assert (tmp_path / "operator-policy-shop.json").read_text() == written.replace("tasklist", "shop")
+    bad = subprocess.run(["ansible-playbook", "shipyard.ec2_compose.operator_policy", "-e", '{"project_name": "no way"}'],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert bad.returncode != 0 and "project_name must be" in bad.stdout

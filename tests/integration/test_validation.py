@@ -18,6 +18,10 @@ BAD_INPUTS = [
     ({"project_name": ""}, "project_name"),
     ({"environment_name": "dev env"}, "environment_name"),
     ({"admin_cidrs": ["0.0.0.0/0"]}, "ssh_from_world=true"),
+    ({"admin_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, "ssh_from_world=true"),
+    ({"admin_cidrs": ["203.0.113.7/32", "52.0.0.0/8"]}, "ssh_from_world=true"),
+    ({"aws_account_id": "12345"}, "aws_account_id"),
+    ({"aws_account_id": ["123456789012", "me"]}, "aws_account_id"),
     ({"admin_cidrs": ["203.0.113.300/32"]}, "admin_cidrs"),
     ({"public_cidrs": []}, "public_cidrs"),
     ({"instance_type": "micro"}, "instance_type"),
@@ -48,6 +52,8 @@ BAD_INPUTS = [
 BAD_HOST_INPUTS = [
     ({"app_repo": "not a url"}, "app_repo"),
     ({"app_repo": ""}, "app_repo"),
+    ({"app_repo": "https://ann:s3cret-token@git.example.com/ann/app.git"}, "must not carry a credential"),
+    ({"app_repo": "https://ghp_token@git.example.com/ann/app.git"}, "must not carry a credential"),
     ({"app_version": "main; rm -rf /"}, "app_version"),
     ({"app_version": "../../etc"}, "app_version"),
     ({"app_dir": "/etc"}, "app_dir"),
@@ -68,6 +74,7 @@ def test_bad_host_input_fails_before_any_aws_call(sandbox, extra_vars, variable)
     mark = sandbox.requests_mark()
     run = sandbox.playbook("playbooks/site.yml", "-e", json.dumps(extra_vars), check=False)
     assert run.rc != 0
+    assert "s3cret-token" not in run.output and "ghp_token" not in run.output  # a credential is not echoed
     assert variable in run.output.split("PLAY RECAP")[0].split("fatal:")[-1], run.output[-3000:]
     assert [r["action"] for r in sandbox.requests_since(mark)] in ([], ["DescribeInstances"])
 
@@ -93,3 +100,17 @@ def test_ssh_from_world_alone_opens_port_22_to_the_world(sandbox):
     group = sandbox.ec2.describe_security_groups(GroupIds=sandbox.tagged()["security_group"])["SecurityGroups"][0]
     ssh = [r["CidrIp"] for p in group["IpPermissions"] if p["FromPort"] == 22 for r in p["IpRanges"]]
     assert ssh == ["0.0.0.0/0"]
+
+
+def test_who_and_where_first_and_another_account_stops_before_any_write(sandbox):
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"aws_account_id": ["111122223333"]}),
+                           check=False)
+    assert run.rc != 0
+    said = " ".join(run.output.split())
+    assert "Account 123456789012 as arn:aws:" in said and f"region {sandbox.env['AWS_REGION']}" in said
+    assert "which aws_account_id does not name (111122223333): nothing was changed" in said, run.output[-3000:]
+    assert sandbox.mutating_since(mark) == []
+    # The account it names: the run goes on (here in check mode).
+    right = sandbox.playbook("playbooks/provision.yml", "--check", "-e", json.dumps({"aws_account_id": "123456789012"}))
+    assert "Account 123456789012 as arn:aws:" in " ".join(right.output.split())

@@ -26,6 +26,10 @@ NOT_OURS = {("RunInstances", "image"), ("RunInstances", "network-interface")}
 # Every resource type of the services the policy names, by ARN format (ELBv2's: the newest definition).
 SERVICES = {service["prefix"]: service for service in parliament.iam_definition
             if service["prefix"] in ("ec2", "elasticloadbalancing", "rds")}
+NEWEST_ELBV2_ADD_TAGS_KEYS = {key for service in parliament.iam_definition
+                              if service["prefix"] == "elasticloadbalancing"
+                              for privilege in service["privileges"] if privilege["privilege"] == "AddTags"
+                              for resource in privilege["resource_types"] for key in resource["condition_keys"]}
 ANY_ARN_FORMAT = {re.sub(r"\$\{\w+\}", "*", resource["arn"]): resource["resource"]
                   for service in SERVICES.values() for resource in service["resources"]}
 
@@ -143,16 +147,22 @@ def test_parliament_finds_nothing_above_low(findings):
                            any(parliament.is_arn_match(resource_type, required, r) for r in as_list(s["Resource"]))
                            for s in allow_statements()):
                     serious.append((finding.issue, mismatch))
+        elif finding.issue == "UNKNOWN_CONDITION_FOR_ACTION" and "elasticloadbalancing:CreateAction" in \
+                str(finding.detail) and "elasticloadbalancing:CreateAction" in NEWEST_ELBV2_ADD_TAGS_KEYS:
+            continue  # parliament reads an older ELBv2 definition than the one that has the key
         elif parliament.config[finding.issue]["severity"] not in ("LOW", "INFO"):
             serious.append((finding.issue, finding.detail))
     assert serious == []
 
 
 # The scaled layout's writes that AWS cannot keep to ManagedBy, each for a reason README gives: the
-# module creates a target group untagged; listeners carry no tags; the final snapshot does not exist yet.
+# module creates a target group untagged; listeners carry no tags; AWS's default groups are not ours;
+# the final snapshot does not exist yet. Each is kept to this project's names instead.
 UNTAGGED_BY_DESIGN = {"CreateTargetGroups": {"elasticloadbalancing:CreateTargetGroup"},
-                      "ChangeTheListenersOfApplicationLoadBalancers": {"elasticloadbalancing:ModifyListener",
-                                                                       "elasticloadbalancing:DeleteListener"},
+                      "ChangeTheListenersOfThisProjectsLoadBalancers": {"elasticloadbalancing:ModifyListener",
+                                                                        "elasticloadbalancing:DeleteListener"},
+                      # AWS's default option and parameter groups, which CreateDBInstance names
+                      "CreateDatabasesWithTheDefaultGroups": {"rds:CreateDBInstance"},
                       "TakeTheFinalSnapshot": {"rds:CreateDBSnapshot", "rds:AddTagsToResource"}}
 
 
@@ -172,6 +182,6 @@ def test_every_load_balancer_and_database_write_is_kept_to_managed_by_but_the_na
 
 
 def test_a_target_group_is_tagged_only_while_it_has_no_managed_by():
-    statement = next(s for s in allow_statements() if s["Sid"] == "TagNewLoadBalancersAndTargetGroups")
+    statement = next(s for s in allow_statements() if s["Sid"] == "TagNewTargetGroups")
     assert requires(statement, "aws:RequestTag/ManagedBy")
     assert statement["Condition"]["Null"] == {"aws:ResourceTag/ManagedBy": "true"}
