@@ -15,7 +15,8 @@ def localhost_only(tmp_path):
 
 
 def regions_called(sandbox, mark):
-    return {request["region"] for request in sandbox.requests_since(mark)}
+    """The regions of the calls, but IAM's, which is global (its endpoint signs for us-east-1)."""
+    return {request["region"] for request in sandbox.requests_since(mark) if request["service"] != "iam"}
 
 
 def test_the_profiles_region_is_used_when_nothing_names_one(sandbox, tmp_path):
