@@ -23,6 +23,7 @@ the Date and IpAddress operators, resource-based policies,
 permissions boundaries and SCPs (the sandbox's users hold identity policies only).
 """
 
+import functools
 import re
 
 ALLOW, EXPLICIT_DENY, IMPLICIT_DENY = "Allow", "ExplicitDeny", "ImplicitDeny"
@@ -32,11 +33,15 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern, ignore_case):
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
 def wildcard(pattern, value, ignore_case=False):
     """IAM's wildcards: * any run of characters (slashes and colons too), ? one character."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.fullmatch(regex, value, flags) is not None
+    return _compiled(pattern, ignore_case).fullmatch(value) is not None
 
 
 def _number(value):

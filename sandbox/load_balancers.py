@@ -7,7 +7,9 @@ Targets come and go through HAProxy's runtime API, as registrations do on an ALB
 a new target is added with its health forced down, so it gets no request until it passed the
 group's healthy threshold of checks ("initial"); a deregistered one is set to drain (no new
 requests, the ones in flight finish) for the group's deregistration delay, then deleted.
-Only HTTP listeners are served (HTTPS needs a certificate the sandbox does not have).
+Only HTTP listeners are served (HTTPS needs a certificate the sandbox does not have): those that
+forward, and those that redirect, as ELBv2 answers (a 301 or 302 to the URL the redirect's
+#{protocol}, #{host}, #{port}, #{path} and #{query} make).
 """
 
 import csv
@@ -40,6 +42,33 @@ def target_groups(balancer):
     for listener in balancer.listeners.values():
         found += [arn for arn in forwards_to(listener) if arn not in found]
     return found
+
+
+def _redirect_part(wanted, name, default, port):
+    """One field of a RedirectConfig, ELBv2's placeholders of the request as HAProxy sample expressions."""
+    placeholders = {"#{protocol}": "http", "#{host}": "%[req.hdr(host),field(1,:)]", "#{port}": str(port),
+                    "#{path}": "%[path,regsub(^/,)]", "#{query}": "%[query]"}
+    value = str(default if wanted.get(name) is None else wanted[name])
+    for placeholder, expression in placeholders.items():
+        value = value.replace(placeholder, expression)
+    return value
+
+
+def redirect(listener):
+    """HAProxy's `http-request redirect` line for a listener whose default action redirects, or None."""
+    for action in listener.default_actions:
+        if action.data.get("Type") != "redirect":
+            continue
+        wanted = action.data.get("RedirectConfig", {})
+        scheme, host, port, path, query = (_redirect_part(wanted, name, default, listener.port) for name, default in (
+            ("Protocol", "#{protocol}"), ("Host", "#{host}"), ("Port", "#{port}"), ("Path", "/#{path}"),
+            ("Query", "#{query}")))
+        # The request's own path and query, as received: %[url] (an empty query adds no "?").
+        rest = "%[url]" if (wanted.get("Path", "/#{path}"), wanted.get("Query", "#{query}")) == \
+            ("/#{path}", "#{query}") else path + (f"?{query}" if query else "")
+        code = {"HTTP_301": 301, "HTTP_302": 302}.get(wanted.get("StatusCode"), 302)
+        return f"  http-request redirect location {scheme.lower()}://{host}:{port}{rest} code {code}"
+    return None
 
 
 def backend_name(arn):
@@ -75,8 +104,11 @@ def config(balancer, groups):
              "  timeout client 60s", "  timeout server 60s", "  timeout http-request 10s", ""]
     for listener in sorted(balancer.listeners.values(), key=lambda listener: int(listener.port)):
         arns = [arn for arn in forwards_to(listener) if arn in groups]
+        if listener.protocol == "HTTP" and redirect(listener):
+            lines += [f"frontend listener-{listener.port}", f"  bind :{listener.port}", redirect(listener), ""]
+            continue
         if listener.protocol != "HTTP" or not arns:
-            continue  # HTTPS, or a fixed response / redirect: not served
+            continue  # HTTPS, or a fixed response: not served
         lines += [f"frontend listener-{listener.port}", f"  bind :{listener.port}",
                   f"  default_backend {backend_name(arns[0])}", ""]
     for arn in target_groups(balancer):

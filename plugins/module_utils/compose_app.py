@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import stat
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,6 +16,7 @@ OPTIONS = dict(
     project_dir=dict(type="path", required=True),
     project_name=dict(type="str", required=True),
     repo=dict(type="str", required=True),
+    repo_key_file=dict(type="str", default=""),
     version=dict(type="str", required=True),
     env_checksum=dict(type="str", required=True),
     healthy_record=dict(type="path", required=True),
@@ -91,8 +93,8 @@ class Reader:
         self.found = {"base_image_present": not params["base_image"], "compose_runs": [], "containers": 0,
                       "networks": 0, "docker_answers": False}
 
-    def run(self, command, cwd=None):
-        rc, out, err = self.module.run_command(list(command), cwd=cwd)
+    def run(self, command, cwd=None, environ=None):
+        rc, out, err = self.module.run_command(list(command), cwd=cwd, environ_update=environ or {})
         return rc, out.strip(), err.strip()
 
     def run_all(self, commands):
@@ -103,6 +105,14 @@ class Reader:
             futures = {name: pool.submit(self.run, *command) for name, command in commands.items()}
             return {name: future.result() for name, future in futures.items()}
 
+    def git_ssh(self):
+        """git's ssh with the deploy key alone (a private repository), as ansible.builtin.git runs it."""
+        key = self.params.get("repo_key_file")
+        if not key:
+            return None
+        return {"GIT_SSH_COMMAND": f"ssh -i {shlex.quote(key)} -o IdentitiesOnly=yes "
+                                   "-o StrictHostKeyChecking=accept-new -o BatchMode=yes"}
+
     def commands(self, git, docker):
         directory, repo, version = self.params["project_dir"], self.params["repo"], self.params["version"]
         commands = {}
@@ -112,7 +122,7 @@ class Reader:
                 "origin": ([git, "config", "--get", "remote.origin.url"], directory),
                 "changes": ([git, "status", "--porcelain", "--untracked-files=no"], directory),
                 # A pattern alone does not list an annotated tag's peeled line (the commit it points at).
-                "refs": ([git, "ls-remote", "--", repo, version, version + "^{}"], None),
+                "refs": ([git, "ls-remote", "--", repo, version, version + "^{}"], None, self.git_ssh()),
             })
         if docker:
             label = f"label=com.docker.compose.project={self.params['project_name']}"

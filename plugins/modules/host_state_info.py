@@ -69,6 +69,10 @@ options:
         description: The git URL the checkout must come from.
         type: str
         required: true
+      repo_key_file:
+        description: The private key (a deploy key) that git uses to read I(repo) over SSH; empty for none.
+        type: str
+        default: ""
       version:
         description: The branch, tag or commit wanted.
         type: str

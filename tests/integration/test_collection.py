@@ -78,6 +78,7 @@ def test_the_installed_collection_writes_the_operator_policy_for_a_project(insta
     written = (tmp_path / "operator-policy-tasklist.json").read_text()
     assert written == (ROOT / "policies" / "operator.json").read_text()
     assert (tmp_path / "operator-policy-shop.json").read_text() == written.replace("tasklist", "shop")
-    bad = subprocess.run(["ansible-playbook", "shipyard.ec2_compose.operator_policy", "-e", '{"project_name": "no way"}'],
+    bad = subprocess.run(["ansible-playbook", "shipyard.ec2_compose.operator_policy",
+                          "-e", '{"project_name": "no way"}'],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode != 0 and "project_name must be" in bad.stdout

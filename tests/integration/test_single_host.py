@@ -9,7 +9,8 @@ step is its own test with its own assertions; a step that fails leaves the later
 3. site.yml again, and again with private role vars: nothing changes, nothing is written.
 4. configure reads the host once; every drift behind its back is named and repaired by one run.
 5. configure.yml --check on a host whose Docker is stopped: a plan, not a failure.
-6. Redeploys under a loop of requests: a good one is barely seen; a broken one rolls back.
+6. Redeploys under a loop of requests: a good one is barely seen; a broken one rolls back. A private
+   repository read over SSH with a deploy key.
 7. Stop and start the instance: the app and its data come back by themselves.
 8. Teardown backs up the database; site.yml -e restore_from brings the rows back, once.
 9. Teardown leaves nothing.
@@ -390,6 +391,33 @@ def test_a_failed_deploy_rolls_back_to_the_last_healthy_version(host):
 
     # The rolled-back host is in order: the previous version again changes nothing.
     again = host.playbook("playbooks/configure.yml", "-e", "app_version=v1.1.0", *QUICK)
+    assert again.recap(HOST)["changed"] == 0
+
+
+def test_a_private_repository_is_read_with_a_deploy_key_that_never_shows(host):
+    """app_repo over SSH with app_repo_ssh_key_path: the host's own sshd serves a mirror of the app to a
+    `git` user that only the deploy key opens (real ssh, real git); configure clones from there, and
+    the key is on the host mode 0600, in no output and in no URL."""
+    key = host.sandbox.tmp_path / "deploy_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "deploy", "-f", str(key)], check=True,
+                   timeout=30)
+    public = (host.sandbox.tmp_path / "deploy_key.pub").read_text().strip()
+    on_host(host.container, f"""
+        id git >/dev/null 2>&1 || useradd --create-home --shell /bin/bash git
+        install -d -o git -m 700 ~git/.ssh && echo '{public}' > ~git/.ssh/authorized_keys
+        chown git ~git/.ssh/authorized_keys && chmod 600 ~git/.ssh/authorized_keys
+        rm -rf /srv/git && mkdir -p /srv/git && git clone --quiet --bare {APP_DIR} /srv/git/tasklist.git
+        chown -R git /srv/git""")
+    repo = "ssh://git@127.0.0.1/srv/git/tasklist.git"
+    run = host.playbook("playbooks/configure.yml", "-v", "-e", f"app_repo={repo}", "-e",
+                        f"app_repo_ssh_key_path={key}", "-e", "app_version=v1.1.0", *QUICK)
+    assert not any(line in run.output for line in key_body_lines(key.read_text()))
+    assert on_host(host.container, f"stat -c '%a %U' {APP_DIR}.deploy-key") == "600 root"
+    assert on_host(host.container, f"git -C {APP_DIR} config --get remote.origin.url") == repo
+    assert version(host.address()) == "1.1.0"
+    # Read with the key too: the same again changes nothing.
+    again = host.playbook("playbooks/configure.yml", "-e", f"app_repo={repo}", "-e", f"app_repo_ssh_key_path={key}",
+                          "-e", "app_version=v1.1.0", *QUICK)
     assert again.recap(HOST)["changed"] == 0
 
 

@@ -61,3 +61,17 @@ def test_haproxy_states_in_elbv2_words(stat, age, up_before, expected):
     assert found[:2] == expected
     if expected[1] == "Target.ResponseCodeMismatch":
         assert found[2] == "Health checks failed with these codes: [503]"
+
+
+def test_an_http_listener_that_redirects_answers_as_elbv2_does():
+    to_https = SimpleNamespace(port=80, protocol="HTTP", default_actions=[SimpleNamespace(data={
+        "Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "Host": "#{host}",
+                                               "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301"}})])
+    balancer = SimpleNamespace(listeners={"a": listener(443, "HTTPS"), "b": to_https})
+    config = lbs.config(balancer, {GROUP_ARN: group()})
+    assert ("frontend listener-80\n  bind :80\n"
+            "  http-request redirect location https://%[req.hdr(host),field(1,:)]:443%[url] code 301\n") in config
+    elsewhere = SimpleNamespace(port=8080, protocol="HTTP", default_actions=[SimpleNamespace(data={
+        "Type": "redirect", "RedirectConfig": {"Protocol": "HTTP", "Host": "example.com", "Path": "/moved",
+                                               "Query": "", "StatusCode": "HTTP_302"}})])
+    assert lbs.redirect(elsewhere) == "  http-request redirect location http://example.com:8080/moved code 302"

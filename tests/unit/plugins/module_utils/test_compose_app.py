@@ -69,3 +69,15 @@ def test_a_stopped_docker_is_said_and_nothing_is_guessed_about_the_services():
     answered.services("/usr/bin/docker", results)
     assert answered.found["docker_answers"] is True
     assert answered.differs == ["service web: no container"]
+
+
+def test_a_private_repository_is_asked_with_the_deploy_key_alone(tmp_path):
+    (tmp_path / ".git").mkdir()
+    params = {"project_dir": str(tmp_path), "project_name": "app", "base_image": "", "version": "main",
+              "repo": "ssh://git@git.example.com/me/app.git", "repo_key_file": "/opt/app.deploy-key"}
+    command, cwd, environ = Reader(module=None, params=params).commands("/usr/bin/git", None)["refs"]
+    assert command[:3] == ["/usr/bin/git", "ls-remote", "--"] and cwd is None
+    assert environ == {"GIT_SSH_COMMAND": "ssh -i /opt/app.deploy-key -o IdentitiesOnly=yes "
+                                          "-o StrictHostKeyChecking=accept-new -o BatchMode=yes"}
+    public = dict(params, repo="https://git.example.com/me/app.git", repo_key_file="")
+    assert Reader(module=None, params=public).commands("/usr/bin/git", None)["refs"][2] is None
