@@ -92,7 +92,7 @@ def condition_matches(operator, key, wanted, context):
     have = _lookup(context, key)
     if operator == "Null":
         return (have is None or have == []) == (wanted[0].lower() == "true")
-    qualifier, _, base = operator.rpartition(":")
+    qualifier, _colon, base = operator.rpartition(":")
     if_exists = base.endswith("IfExists")
     base = base.removesuffix("IfExists")
     if base not in _OPERATORS or qualifier not in ("", "ForAnyValue", "ForAllValues"):

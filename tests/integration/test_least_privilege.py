@@ -155,7 +155,7 @@ def test_the_policy_is_enough_and_each_statement_is_needed(sandbox, operator):
     mark = sandbox.requests_mark()
     run_as(sandbox, keys, PROVISION, dict(PRODUCTION, extra_tags={"Team": "web"}, admin_cidrs=["198.51.100.7/32"]))
     # Drift that provision repairs: someone stopped the host and let it answer IMDSv1.
-    instance_id, _ = instance_state(sandbox)
+    instance_id = instance_state(sandbox)[0]
     sandbox.ec2.stop_instances(InstanceIds=[instance_id])
     sandbox.ec2.modify_instance_metadata_options(InstanceId=instance_id, HttpTokens="optional")
     set_enforcement(sandbox, on=True)

@@ -98,8 +98,8 @@ ATTACKS = {  # what an operator must not do -> the request
         ListenerArn=f"{ELB}:listener/app/billing/3/5")),
     "strip ManagedBy from this project's load balancer": ("elasticloadbalancing", "RemoveTags", {
         "ResourceArns.member.1": f"{ELB}:loadbalancer/app/tasklist-dev/1", "TagKeys.member.1": "ManagedBy"}),
-    "read another team's user data": ("ec2", "DescribeInstanceAttribute", dict(InstanceId="i-theirs",
-                                                                                 Attribute="userData")),
+    "read another team's user data": ("ec2", "DescribeInstanceAttribute",
+                                      dict(InstanceId="i-theirs", Attribute="userData")),
     "tag another team's instance ours": ("ec2", "CreateTags", {"ResourceId.1": "i-theirs",
                                                                **tag_params("Tag", TAKE_OVER)}),
     "move this project's prod instance to dev": ("ec2", "CreateTags", {"ResourceId.1": "i-prod",
@@ -125,8 +125,8 @@ ALLOWED = {  # the same kinds of calls on what is this project's
     "the identity tags written again with the values they have": ("ec2", "CreateTags", {
         "ResourceId.1": "i-prod", **tag_params("Tag", dict(OUR_PROD, Name="tasklist-prod-web"))}),
     "an extra tag taken away": ("ec2", "DeleteTags", {"ResourceId.1": "i-ours", "Tag.1.Key": "Team"}),
-    "read this project's user data": ("ec2", "DescribeInstanceAttribute", dict(InstanceId="i-ours",
-                                                                                 Attribute="userData")),
+    "read this project's user data": ("ec2", "DescribeInstanceAttribute",
+                                      dict(InstanceId="i-ours", Attribute="userData")),
     "launch a tagged host into this project's subnet": ("ec2", "RunInstances",
                                                         launch("subnet-ours", "sg-ours", OURS)),
     "start a stopped host": ("ec2", "StartInstances", {"InstanceId.1": "i-ours"}),
