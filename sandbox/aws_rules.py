@@ -2,6 +2,8 @@
 
 * Dependency refusals. AWS will not delete a security group or a subnet that a live instance
   uses, nor a VPC with an internet gateway attached: DependencyViolation. moto deletes them.
+* Referenced groups. AWS will not delete a security group while a rule of another group names it
+  (a database group that lets the hosts' group in): DependencyViolation until that rule is gone.
 * Lingering dependents. For a while after an instance is terminated its network interface still
   holds its security groups and subnet, and its public address stays mapped in the VPC: deleting
   them, or detaching the VPC's internet gateway, answers DependencyViolation until the interface
@@ -77,6 +79,13 @@ def _groups(instance):
     return groups
 
 
+def _referenced(backend, group_id):
+    """Whether a rule of another security group names this one (a group naming itself does not count)."""
+    return any(rule.source_group.get("GroupId") == group_id
+               for groups in backend.groups.values() for other in groups.values() if other.id != group_id
+               for rule in other.ingress_rules + other.egress_rules)
+
+
 def _live_instances(backend):
     return [instance for reservation in backend.reservations.values() for instance in reservation.instances
             if instance.state in LIVE_STATES]
@@ -121,7 +130,11 @@ def install(linger_seconds=DEFAULT_LINGER_SECONDS, dependencies=True):
     """Patch moto's EC2, ELBv2 and RDS backends; returns a function that undoes it (for tests in one
     process)."""
     lingering = Lingering(linger_seconds)
-    replacements = {**_instance_rules(lingering, dependencies), **_service_rules(lingering, dependencies)}
+    return patch({**_instance_rules(lingering, dependencies), **_service_rules(lingering, dependencies)})
+
+
+def patch(replacements):
+    """Replace each (class, method) by make(original) from {(class, method): make}; returns undo()."""
     originals = {(cls, name): getattr(cls, name) for cls, name in replacements}
     for (cls, name), replacement in replacements.items():
         setattr(cls, name, replacement(originals[(cls, name)]))
@@ -162,6 +175,7 @@ def _instance_rules(lingering, dependencies):
             group = self.get_security_group_by_name_or_id(group_id or name)
             if group is not None:
                 in_use = dependencies and any(group.id in _groups(instance) for instance in _live_instances(self))
+                in_use = in_use or (dependencies and _referenced(self, group.id))
                 if in_use or any(group.id in interface[1] for interface in held_now(self)):
                     raise DependencyViolationError(f"resource {group.id} has a dependent object")
             return original(self, name=name, group_id=group_id)

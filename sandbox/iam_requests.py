@@ -10,10 +10,10 @@ rds:AddTagsToResource). The context holds what AWS supplies: aws:RequestTag/* an
 the request, aws:ResourceTag/* of an existing resource, ec2:Owner and ec2:Public of an image,
 aws:RequestedRegion.
 
-Covered: the EC2, ELBv2, RDS and Budgets calls the collection makes and the attacks its tests try,
-read from the request's parameters. Any other action is authorized on "*" with the request's context,
-as AWS does for actions without resource-level permissions; a statement that names resources does not
-match it, so a missing entry shows up as a refusal, never as a silent allow.
+Covered: the EC2, ELBv2, RDS, Budgets and SSM Parameter Store calls the collection makes and the
+attacks its tests try, read from the request's parameters. Any other action is authorized on "*" with
+the request's context, as AWS does for actions without resource-level permissions; a statement that
+names resources does not match it, so a missing entry shows up as a refusal, never as a silent allow.
 
 Pure: ``state`` is a reader of the emulator's resources (sandbox/iam_enforcement.py), so the unit
 tests give it a dictionary.
@@ -262,6 +262,16 @@ def budgets(action, body, account):
     return [Authorization(iam_action, f"arn:aws:budgets::{request.get('AccountId', account)}:budget/{name}", {})]
 
 
+# ---------------------------------------------------------------------------------------------- SSM
+
+def ssm(action, body, region, account):
+    """Parameter Store's actions on the parameter's ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME, the
+    name without its leading slash); the calls that name no parameter on "*"."""
+    name = json.loads(body or b"{}").get("Name")
+    resource = f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}" if name else "*"
+    return [Authorization(f"ssm:{action}", resource, {})]
+
+
 def authorizations(request, state):
     """Every (IAM action, resource, context) AWS would authorize for this request."""
     r = request
@@ -273,6 +283,8 @@ def authorizations(request, state):
         found = rds(r.action, r.params, r.region, r.account, state)
     elif r.service == "budgets":
         found = budgets(r.action, r.body, r.account)
+    elif r.service == "ssm":
+        found = ssm(r.action, r.body, r.region, r.account)
     else:
         found = [Authorization(f"{r.service}:{r.action}", "*", {})]
     for authorization in found:

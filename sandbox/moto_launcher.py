@@ -9,7 +9,11 @@ What this adds to a plain ``moto_server``:
 * with IAM enforced, AWS's evaluation of the caller's policies (iam_enforcement.py): resource by
   resource, conditions included, instead of moto's actions-only check;
 * AWS's refusals that moto lacks (aws_rules.py): no delete of what a live instance uses, and for a
-  while after a termination, of what its network interface still holds;
+  while after a termination, of what its network interface still holds, nor of a security group
+  that another group's rule names;
+* AWS's placement rules (placement_rules.py): a subnet created without a zone lands in the
+  region's worst zone, an instance type is launched only in a zone that offers it and only on an
+  image of its architecture; PostgreSQL's orderable DB classes per zone;
 * AWS's eventual consistency after a create (consistency.py): for a moment, a call naming a new
   VPC, subnet, gateway, route table or security group answers its NotFound error;
 * with the backer, instances that are "pending" until their container has booted, as on AWS an
@@ -50,6 +54,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import aws_rules  # noqa: E402 - sandbox/ is not a package
 import iam_enforcement  # noqa: E402
+import placement_rules  # noqa: E402
 import services  # noqa: E402
 from backer import BACKER_ACCESS_KEY, Backer  # noqa: E402
 from consistency import DEFAULT_UNSEEN_SECONDS, EventualConsistency  # noqa: E402
@@ -357,6 +362,13 @@ def main():
                         default=os.environ.get("SANDBOX_DEPENDENCY_CHECKS", "1") == "0",
                         help="let deletes through whose dependents still live, as moto does "
                              "(env SANDBOX_DEPENDENCY_CHECKS=0)")
+    parser.add_argument("--no-placement-checks", action="store_true",
+                        default=os.environ.get("SANDBOX_PLACEMENT_CHECKS", "1") == "0",
+                        help="launch any instance type in any zone and any image on any type, as moto does "
+                             "(env SANDBOX_PLACEMENT_CHECKS=0)")
+    parser.add_argument("--default-zone", default=os.environ.get("SANDBOX_DEFAULT_ZONE", ""),
+                        help="the zone of a subnet created without one (env SANDBOX_DEFAULT_ZONE; unset: the "
+                             "region's zone that offers the fewest instance types, as AWS may choose)")
     parser.add_argument("--unseen-seconds", type=float,
                         default=float(os.environ.get("SANDBOX_UNSEEN_SECONDS", DEFAULT_UNSEEN_SECONDS)),
                         help="how long a new VPC, subnet, gateway, route table or security group answers "
@@ -376,6 +388,7 @@ def main():
     patch_moto()
     iam_enforcement.install()
     aws_rules.install(linger_seconds=args.linger_seconds, dependencies=not args.no_dependency_checks)
+    placement_rules.install(checks=not args.no_placement_checks, default_zone=args.default_zone)
     backer = None
     if args.backer:
         hold_instances_pending()

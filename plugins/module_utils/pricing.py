@@ -119,7 +119,11 @@ DISPLAY_NAMES = {"instance": "instance", "volume": "root volume", "public_ipv4":
 #          any usage; on the Free plan (6 months) only some instance types can be launched.
 # none: full price.
 FREE_TIER_MODELS = ("legacy", "credits", "none")
-LEGACY_INSTANCE_TYPES = ("t2.micro", "t3.micro")
+# The legacy offer covers t2.micro, or t3.micro in the regions that offer no t2.micro (AWS's instance
+# type offerings per region, as of the table's date): t3.micro is full price where t2.micro exists.
+LEGACY_T3_REGIONS = ("af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+                     "ca-west-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "il-central-1",
+                     "me-central-1", "me-south-1")
 LEGACY_INSTANCE_HOURS = 750
 LEGACY_EBS_GB = 30
 LEGACY_PUBLIC_IPV4_HOURS = 750
@@ -129,6 +133,13 @@ LEGACY_DB_INSTANCE_HOURS = 750
 LEGACY_DB_STORAGE_GB = 20
 FREE_PLAN_INSTANCE_TYPES = ("t3.micro", "t3.small", "t4g.micro", "t4g.small", "c7i-flex.large", "m7i-flex.large")
 DEFAULT_CREDITS = 100.0
+# An internet-facing Application Load Balancer holds a public IPv4 address per zone: the scaled layout's two.
+LOAD_BALANCER_PUBLIC_IPV4 = 2
+
+
+def legacy_instance_type(region):
+    """The instance type the legacy free tier covers in a region."""
+    return "t3.micro" if region in LEGACY_T3_REGIONS else "t2.micro"
 
 
 class PricingError(ValueError):
@@ -181,14 +192,16 @@ def planned_usage(instance_type, *, instance_count=1, root_volume_size=8, root_v
 
     public_ipv4 defaults to one per instance (a public subnet maps one on launch) plus one per NAT
     gateway (its elastic IP). The scaled layout adds an Application Load Balancer (load_balancer_lcu
-    LCUs on average) and an RDS instance (db_storage_gb of storage, db_backup_gb of backups beyond
-    the free allowance).
+    LCUs on average, and a public IPv4 address in each of its two zones) and an RDS instance
+    (db_storage_gb of storage, db_backup_gb of backups beyond the free allowance).
     """
     for name, value in (("load_balancers", load_balancers), ("databases", databases),
                         ("db_storage_gb", db_storage_gb), ("db_backup_gb", db_backup_gb)):
         _non_negative(name, value, integer=True)
     _non_negative("load_balancer_lcu", load_balancer_lcu)
     extra = [{"kind": "load_balancer", "hours": hours, "lcu": load_balancer_lcu} for index in range(load_balancers)]
+    extra += [{"kind": "public_ipv4", "hours": hours, "name": "public IPv4 of the load balancer"}
+              for index in range(load_balancers * LOAD_BALANCER_PUBLIC_IPV4)]
     extra += [{"kind": "db_instance", "db_instance_class": db_instance_class, "hours": hours,
                "storage_gb": db_storage_gb, "backup_gb": db_backup_gb} for index in range(databases)]
     return _ec2_usage(instance_type, instance_count=instance_count, root_volume_size=root_volume_size,
@@ -248,7 +261,7 @@ def usage_items(region, use, overrides=None):
     name = use.get("name") or DISPLAY_NAMES[kind]
     if kind == "instance":
         price = instance_price(region, use["instance_type"], overrides)
-        free = use["hours"] if use["instance_type"] in LEGACY_INSTANCE_TYPES else 0
+        free = use["hours"] if use["instance_type"] == legacy_instance_type(region) else 0
         return [_item(f"{name} {use['instance_type']}", "hour", use["hours"], price, kind=kind, free=free)]
     if kind == "volume":
         return _volume_items(region, use, name)
@@ -349,6 +362,11 @@ def estimate(region, usage, *, free_tier="none", credits=DEFAULT_CREDITS, overri
                      f"plan (credits still apply); Free plan types: {', '.join(FREE_PLAN_INSTANCE_TYPES)}")
     if free_tier == "legacy":
         notes.append("legacy free tier: only for the first 12 months of accounts opened before 2025-07-15")
+        uncovered = sorted({use["instance_type"] for use in usage if use["kind"] == "instance"}
+                           - {legacy_instance_type(region)})
+        if uncovered:
+            notes.append(f"the legacy free tier covers {legacy_instance_type(region)} in {region}, not "
+                         f"{', '.join(uncovered)}: instance_type {legacy_instance_type(region)} would be free")
     for item in items:
         item["monthly_cost"] = round(item["monthly_cost"], 2)
     return {

@@ -175,6 +175,27 @@ def _vpc_attribute(client, vpc_id, attribute):
     return answer[VPC_ATTRIBUTES[attribute]]["Value"]
 
 
+def referenced_groups(group):
+    """The ids of the other security groups that a group's inbound rules name (ours name none outbound)."""
+    named = {pair.get("GroupId") for rule in group.get("IpPermissions") or []
+             for pair in rule.get("UserIdGroupPairs") or []}
+    return named - {group["id"], None}
+
+
+def in_reference_order(groups):
+    """Security groups in an order AWS can delete them: a group before those its rules name (AWS refuses
+    to delete a group that another group's rule names). Groups in a cycle keep their order, last."""
+    remaining, ordered = list(groups), []
+    while remaining:
+        named = set().union(*(referenced_groups(group) for group in remaining))
+        leaves = [group for group in remaining if group["id"] not in named]
+        if not leaves:
+            return ordered + remaining
+        ordered += leaves
+        remaining = [group for group in remaining if group["id"] in named]
+    return ordered
+
+
 def find_resources(client_for, types=None, tags=None, vpc_attributes=False):
     """{type: [summary, ...]} of every resource of `types` (default: RESOURCE_TYPES), in that order.
 
@@ -199,6 +220,8 @@ def find_resources(client_for, types=None, tags=None, vpc_attributes=False):
     # read takes about one round trip per step, not one per resource type.
     with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
         found = dict(zip(types, pool.map(read, types)))  # noqa: B905 (strict=: Python 3.10+, module_utils older too)
+        if "security_group" in found:  # deletion order within the type too
+            found["security_group"] = in_reference_order(found["security_group"])
         if vpc_attributes:
             ec2 = clients.get("ec2") or client_for("ec2")
             asked = [(vpc, attribute) for vpc in found.get("vpc", []) for attribute in VPC_ATTRIBUTES]

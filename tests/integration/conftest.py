@@ -157,7 +157,10 @@ class Sandbox:
         return [json.loads(line) for line in lines]
 
     def mutating_since(self, mark):
-        return [r["action"] for r in self.requests_since(mark) if MUTATING.match(r["action"])]
+        """The write calls since mark, but the run lock's (the run's own bookkeeping in SSM, taken and
+        released by every provision and teardown, including a no-op one)."""
+        return [r["action"] for r in self.requests_since(mark)
+                if MUTATING.match(r["action"]) and r["service"] != "ssm"]
 
     def my_ip(self):
         """This machine's address as the hosts see it: what "my IP" (checkip) answers in the sandbox."""

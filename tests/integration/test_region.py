@@ -49,8 +49,9 @@ def test_no_region_anywhere_stops_before_any_aws_call_and_says_where_to_set_one(
     assert sandbox.requests_since(mark) == []
 
 
-def test_the_aws_inventory_finds_the_host_in_whichever_region_it_is(sandbox):
-    # inventory/aws_ec2.yml (the one for AWS) names no region: it looks in every region.
+def test_the_aws_inventory_reads_only_the_region_in_use(sandbox, tmp_path):
+    # inventory/aws_ec2.yml (the one for AWS) reads AWS_REGION, AWS_DEFAULT_REGION or the profile's region:
+    # a host in eu-west-3 is found with the profile's eu-west-3, and no other region is asked.
     ec2 = sandbox.client("ec2", region="eu-west-3")
     image = ec2.describe_images(Owners=["136693071363"],
                                 Filters=[{"Name": "name", "Values": ["debian-13-amd64-*"]}])["Images"][0]
@@ -59,9 +60,20 @@ def test_the_aws_inventory_finds_the_host_in_whichever_region_it_is(sandbox):
     ec2.run_instances(ImageId=image["ImageId"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
                       TagSpecifications=[{"ResourceType": "instance",
                                           "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = eu-west-3\n")
+    mark = sandbox.requests_mark()
     listed = sandbox.command("ansible-inventory", "-i", "inventory/aws_ec2.yml", "--list",
-                             extra_env=NO_REGION_IN_THE_ENVIRONMENT)
+                             extra_env={**NO_REGION_IN_THE_ENVIRONMENT, "AWS_CONFIG_FILE": str(config)})
     inventory = json.loads(listed.stdout)
     assert inventory["shipyard_hosts"]["hosts"] == ["tasklist-dev-web"]
-    region = inventory["_meta"]["hostvars"]["tasklist-dev-web"]["placement"]["region"]
-    assert region in ("eu-west-3", {"__ansible_unsafe": "eu-west-3"})  # --list marks data from AWS unsafe
+    assert regions_called(sandbox, mark) == {"eu-west-3"}
+    # AWS_REGION wins over the profile: us-east-1 has no such host.
+    elsewhere = sandbox.command("ansible-inventory", "-i", "inventory/aws_ec2.yml", "--list",
+                                extra_env={"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": str(config)})
+    assert "shipyard_hosts" not in json.loads(elsewhere.stdout)
+    # No region anywhere: the inventory says where to set one.
+    config.write_text("[default]\n")
+    lost = sandbox.command("ansible-inventory", "-i", "inventory/aws_ec2.yml", "--list",
+                           extra_env={**NO_REGION_IN_THE_ENVIRONMENT, "AWS_CONFIG_FILE": str(config)})
+    assert "No AWS region for the inventory: set AWS_REGION" in " ".join((lost.stdout + lost.stderr).split())

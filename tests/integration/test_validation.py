@@ -32,6 +32,7 @@ BAD_INPUTS = [
     ({"ami_family": "windows-2022"}, "ami_family"),
     ({"deploy_mode": "magic"}, "deploy_mode"),
     ({"deploy_mode": "user_data", "app_repo": "git@git.example.com:ann/app.git"}, "deploy_mode user_data"),
+    ({"deploy_mode": "user_data", "layout": "scaled"}, "deploy_mode user_data works with layout single only"),
     ({"extra_tags": {"aws:team": "web"}}, "extra_tags"),
     ({"extra_tags": {"Team": "x" * 257}}, "extra_tags"),
     ({"extra_tags": {"Project": "other"}}, "extra_tags"),
@@ -119,3 +120,14 @@ def test_who_and_where_first_and_another_account_stops_before_any_write(sandbox)
     # The account it names: the run goes on (here in check mode).
     right = sandbox.playbook("playbooks/provision.yml", "--check", "-e", json.dumps({"aws_account_id": "123456789012"}))
     assert "Account 123456789012 as arn:aws:" in " ".join(right.output.split())
+
+
+def test_a_zone_that_does_not_offer_the_instance_type_is_refused_before_any_write(sandbox):
+    """us-east-1e offers no t3 type (AWS's offerings, as the sandbox serves them)."""
+    mark = sandbox.requests_mark()
+    run = sandbox.playbook("playbooks/provision.yml", "-e", "availability_zone=us-east-1e", check=False)
+    assert run.rc != 0
+    said = " ".join(run.output.split())
+    assert ("availability_zone: us-east-1e does not offer instance_type t3.micro; zones that do: us-east-1a, "
+            "us-east-1b, us-east-1c, us-east-1d, us-east-1f") in said, run.output[-3000:]
+    assert sandbox.mutating_since(mark) == []

@@ -118,8 +118,13 @@ ATTACKS = {  # what an operator must not do -> the request
         "AccountId": ACCOUNT, "NewBudget": {"BudgetName": "billing-monthly"}, "BudgetName": "billing-monthly"}}),
     "create a load balancer under another name": ("elasticloadbalancing", "CreateLoadBalancer", dict(
         Name="billing-2", **tag_params("Tags.member", OURS))),
+    "break another project's run lock": ("ssm", "DeleteParameter", {"json": {
+        "Name": "/shipyard.ec2_compose/billing/prod/run-lock"}}),
+    "overwrite any parameter": ("ssm", "PutParameter", {"json": {"Name": "/billing/db-password", "Overwrite": True}}),
 }
 ALLOWED = {  # the same kinds of calls on what is this project's
+    "take this project's run lock": ("ssm", "PutParameter", {"json": {
+        "Name": "/shipyard.ec2_compose/tasklist/dev/run-lock"}}),
     "a tag of one's own on this project's instance": ("ec2", "CreateTags", {
         "ResourceId.1": "i-ours", **tag_params("Tag", {"Team": "web"})}),
     "the identity tags written again with the values they have": ("ec2", "CreateTags", {

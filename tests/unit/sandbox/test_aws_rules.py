@@ -145,3 +145,17 @@ def test_a_db_subnet_group_needs_two_zones_and_a_database_holds_it(ec2, two_zone
     time.sleep(LINGER + 0.2)
     ec2.delete_subnet(SubnetId=two_zones["a2"])
     ec2.delete_security_group(GroupId=two_zones["group"])
+
+
+def test_a_group_that_another_group_names_cannot_be_deleted_until_the_rule_goes(ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    hosts = ec2.create_security_group(GroupName="hosts", Description="hosts", VpcId=vpc)["GroupId"]
+    database = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
+    rule = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": hosts}]}
+    ec2.authorize_security_group_ingress(GroupId=database, IpPermissions=[rule])
+    ec2.authorize_security_group_ingress(GroupId=hosts, IpPermissions=[  # naming itself does not hold it
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "UserIdGroupPairs": [{"GroupId": hosts}]}])
+    assert refused(ec2.delete_security_group, GroupId=hosts) == f"resource {hosts} has a dependent object"
+    ec2.revoke_security_group_ingress(GroupId=database, IpPermissions=[rule])
+    ec2.delete_security_group(GroupId=hosts)
+    ec2.delete_security_group(GroupId=database)

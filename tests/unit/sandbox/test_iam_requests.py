@@ -106,3 +106,11 @@ def test_reads_without_resource_level_permissions_and_unknown_actions_are_on_sta
         ("ec2:DescribeVpcs", "*")]
     assert [(a.action, a.resource) for a in authorized("sqs", "CreateQueue", {"QueueName": "q"})] == [
         ("sqs:CreateQueue", "*")]
+
+
+def test_ssm_parameter_calls_are_authorized_on_the_parameters_arn():
+    (put,) = authorized("ssm", "PutParameter", body=json.dumps({"Name": "/shipyard.ec2_compose/shop/dev/run-lock"}))
+    assert (put.action, put.resource) == (
+        "ssm:PutParameter", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/shipyard.ec2_compose/shop/dev/run-lock")
+    (listed,) = authorized("ssm", "DescribeParameters", body="{}")
+    assert listed.resource == "*"

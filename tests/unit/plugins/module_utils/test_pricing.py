@@ -35,18 +35,26 @@ def test_eu_west_3_is_dearer():
     assert estimate_planned("eu-west-3", **DEFAULT_STACK)["total"] == 14.12
 
 
-def test_legacy_free_tier_brings_the_default_stack_to_zero():
-    result = estimate_planned("us-east-1", free_tier="legacy", **DEFAULT_STACK)
+def test_legacy_free_tier_brings_a_t2_micro_stack_to_zero():
+    result = estimate_planned("us-east-1", free_tier="legacy", instance_type="t2.micro", root_volume_size=20)
     assert result["adjusted_total"] == 0
-    assert result["total"] == 12.84
+    assert result["total"] == 13.72  # 0.0116 x 730 = 8.468 + 1.60 + 3.65
+
+
+def test_legacy_free_tier_covers_t3_micro_only_where_t2_micro_is_not_offered():
+    assert pricing.legacy_instance_type("us-east-1") == "t2.micro"
+    assert pricing.legacy_instance_type("eu-north-1") == "t3.micro"  # Stockholm offers no t2.micro
+    result = estimate_planned("us-east-1", free_tier="legacy", **DEFAULT_STACK)
+    assert result["adjusted_total"] == 7.59  # the instance at full price; volume and address covered
+    assert "the legacy free tier covers t2.micro in us-east-1, not t3.micro" in " ".join(result["notes"])
 
 
 def test_legacy_free_tier_covers_only_30_gb_and_750_hours():
-    # Two t3.micro: 1460 h, 750 free -> 710 h x 0.0104 = 7.384; 2 x 40 GB = 80 GB, 30 free -> 50 x 0.08 = 4;
-    # two public IPv4: 1460 h, 750 free -> 710 x 0.005 = 3.55. Total 14.934.
+    # Two t2.micro: 1460 h, 750 free -> 710 h x 0.0116 = 8.236; 2 x 40 GB = 80 GB, 30 free -> 50 x 0.08 = 4;
+    # two public IPv4: 1460 h, 750 free -> 710 x 0.005 = 3.55. Total 15.786.
     result = estimate_planned("us-east-1", instance_count=2, root_volume_size=40, free_tier="legacy",
-                              instance_type="t3.micro")
-    assert result["adjusted_total"] == pytest.approx(14.93, abs=0.01)
+                              instance_type="t2.micro")
+    assert result["adjusted_total"] == pytest.approx(15.79, abs=0.01)
 
 
 def test_legacy_free_tier_does_not_cover_a_small():
@@ -70,7 +78,7 @@ def test_credits_warn_about_types_the_free_plan_refuses():
 
 def test_every_model_is_reported():
     assert estimate_planned("us-east-1", **DEFAULT_STACK)["by_free_tier"] == {
-        "legacy": 0, "credits": 0, "none": 12.84}
+        "legacy": 7.59, "credits": 0, "none": 12.84}
 
 
 def test_nat_gateway_bills_hours_data_and_its_address():
@@ -160,3 +168,11 @@ def test_live_price_none_when_aws_has_no_product():
     with Stubber(client) as stub:
         stub.add_response("get_products", {"PriceList": [], "FormatVersion": "aws_v1"})
         assert live_instance_price(client, "us-east-1", "t3.micro") is None
+
+
+def test_the_load_balancer_holds_a_public_ipv4_address_in_each_of_its_two_zones():
+    result = estimate_planned("us-east-1", instance_count=2, root_volume_size=20, load_balancers=1, databases=1,
+                              **{"instance_type": "t3.micro"})
+    addresses = [item for item in result["items"] if item["resource"] == "public IPv4 of the load balancer"]
+    assert [item["monthly_cost"] for item in addresses] == [3.65, 3.65]
+    assert result["total"] == 70.69  # the default scaled layout: 63.39 before the two addresses were counted

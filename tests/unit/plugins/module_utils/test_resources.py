@@ -132,3 +132,30 @@ def test_the_calls_of_a_read_are_in_flight_together(ec2):
         assert find_tagged_resources(ec2, OURS, vpc_attributes=True) == together
     finally:
         resources.PARALLEL_CALLS = before
+
+
+def group(group_id, *named):
+    return {"id": group_id, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1,
+                                               "UserIdGroupPairs": [{"GroupId": other} for other in named]}]}
+
+
+def test_security_groups_come_before_the_groups_their_rules_name():
+    """The scaled chain: the database's group names the hosts', the hosts' names the load balancer's
+    (and itself); AWS deletes a group only once no other group names it."""
+    found = [group("sg-alb"), group("sg-hosts", "sg-alb", "sg-hosts"), group("sg-db", "sg-hosts")]
+    assert [g["id"] for g in resources.in_reference_order(found)] == ["sg-db", "sg-hosts", "sg-alb"]
+    cycle = [group("sg-a", "sg-b"), group("sg-b", "sg-a"), group("sg-c", "sg-a")]
+    assert [g["id"] for g in resources.in_reference_order(cycle)] == ["sg-c", "sg-a", "sg-b"]
+
+
+def test_a_read_lists_the_security_groups_in_reference_order(ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ids = {}
+    for name in ("alb", "hosts", "db"):
+        ids[name] = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc, TagSpecifications=[
+            {"ResourceType": "security-group", "Tags": [{"Key": "Project", "Value": "p"}]}])["GroupId"]
+    for source, target in (("alb", "hosts"), ("hosts", "db")):
+        ec2.authorize_security_group_ingress(GroupId=ids[target], IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": ids[source]}]}])
+    found = resources.find_tagged_resources(ec2, {"Project": "p"}, types=["security_group"])
+    assert [g["id"] for g in found["security_group"]] == [ids["db"], ids["hosts"], ids["alb"]]
