@@ -2,8 +2,9 @@
 
 PutParameter without Overwrite is atomic: of two runs that create the same parameter at once, AWS lets
 one through and answers ParameterAlreadyExists to the other. The parameter's value says who holds the
-lock, for what, since when and until when: a run that was killed leaves a lock that expires. Standard
-parameters cost nothing.
+lock, for what, since when and until when, and from which machine and process: a run that was
+killed leaves a lock that expires, and that a run on the same machine takes over at once when that
+process is gone (Ctrl-C, a kill, a crash). Standard parameters cost nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime
 import getpass
 import json
+import os
 import socket
 import uuid
 
@@ -32,6 +34,41 @@ def default_owner():
     except (KeyError, OSError):
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+def _ancestors(pid):
+    """(pid, command line) of a process and its parents, from /proc (Linux); empty elsewhere."""
+    chain = []
+    while pid > 1 and len(chain) < 32:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        chain.append((pid, command))
+        pid = parent
+    return chain
+
+
+def playbook_pid():
+    """The PID of the ansible-playbook that runs this module (the outermost ancestor named so; its
+    workers are forks with the same command line), or 0 when it cannot be told."""
+    found = [pid for pid, command in _ancestors(os.getpid()) if "ansible-playbook" in command]
+    return found[-1] if found else 0
+
+
+def _gone(holder):
+    """Whether the holder ran on this machine in a process that no longer runs ansible-playbook."""
+    pid = holder.get("pid") or 0
+    if holder.get("host") != socket.gethostname() or not pid or not os.path.isdir("/proc"):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return b"ansible-playbook" not in handle.read()
+    except OSError:
+        return True
 
 
 def holder_line(holder):
@@ -60,10 +97,12 @@ def _expired(holder, now):
 
 def acquire(client, name, owner, purpose, *, expiry_minutes, force=False):
     """Try once. {acquired, token, holder, taken_over}: holder is ours when acquired, else the other run's.
-    An expired lock (or any, with force) is deleted first and the create tried again."""
+    A lock that expired, or whose run on this machine is gone (or any, with force), is deleted first and
+    the create tried again."""
     now = _now()
     mine = {"owner": owner, "purpose": purpose, "started": now.isoformat(),
-            "expires": (now + datetime.timedelta(minutes=expiry_minutes)).isoformat(), "token": uuid.uuid4().hex}
+            "expires": (now + datetime.timedelta(minutes=expiry_minutes)).isoformat(), "token": uuid.uuid4().hex,
+            "host": socket.gethostname(), "pid": playbook_pid()}
     taken_over = None
     for _attempt in range(2):
         try:
@@ -73,7 +112,7 @@ def acquire(client, name, owner, purpose, *, expiry_minutes, force=False):
             holder = _read(client, name)
             if holder is None:
                 continue  # released in between: try again
-            if not (force or _expired(holder, now)) or taken_over is not None:
+            if not (force or _expired(holder, now) or _gone(holder)) or taken_over is not None:
                 return {"acquired": False, "token": "", "holder": holder, "taken_over": None}
             taken_over = holder
             client.delete_parameter(Name=name)

@@ -100,6 +100,10 @@ holder_line:
   description: The same in words.
   returned: always
   type: str
+msg:
+  description: Which run holds the lock, in words (what a wait that runs out of retries prints).
+  returned: when state is present
+  type: str
 taken_over:
   description: The expired (or forced) lock this run replaced, if any.
   returned: always
@@ -156,8 +160,9 @@ def main():
         module.fail_json_aws(error, msg=f"Could not {'release' if params['state'] == 'absent' else 'take'} the "
                                         f"run lock {name}")
     holder = {key: value for key, value in result["holder"].items() if key != "token"}
-    module.exit_json(changed=False, acquired=result["acquired"], token=result["token"], holder=holder,
-                     holder_line=run_lock.holder_line(holder),
+    line = run_lock.holder_line(holder)
+    module.exit_json(changed=False, acquired=result["acquired"], token=result["token"], holder=holder, holder_line=line,
+                     msg=f"{'This run' if result['acquired'] else 'Another run'} holds {name}: {line}",
                      taken_over={key: value for key, value in (result["taken_over"] or {}).items() if key != "token"},
                      parameter=name)
 

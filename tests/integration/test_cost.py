@@ -35,8 +35,10 @@ def test_gate_stops_provision_before_any_aws_call(sandbox):
 
 
 def test_gate_passes_under_the_free_tier_and_warns_when_told(sandbox):
-    run = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5", "-e", "free_tier=legacy")
-    assert "12.84 USD/month in us-east-1 at full price; 0.00 under free tier legacy" in run.output
+    # The legacy free tier covers t2.micro in us-east-1 (t3.micro only where t2.micro is not offered).
+    run = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5", "-e", "free_tier=legacy",
+                           "-e", "instance_type=t2.micro")
+    assert "13.72 USD/month in us-east-1 at full price; 0.00 under free tier legacy" in run.output
     # The emulator has no Pricing API: live_prices falls back to the table, with a warning.
     warned = sandbox.playbook("playbooks/provision.yml", "--check", "-e", "monthly_budget=5",
                               "-e", "budget_action=warn", "-e", "live_prices=true")

@@ -2,7 +2,10 @@
 
 import datetime
 import json
+import socket
+import subprocess
 import threading
+import time
 
 import boto3
 import pytest
@@ -56,3 +59,30 @@ def test_an_expired_lock_is_taken_over_and_said_so(ssm):
 def test_force_takes_over_a_live_lock(ssm):
     run_lock.acquire(ssm, NAME, "ann@laptop", "provision", expiry_minutes=60)
     assert run_lock.acquire(ssm, NAME, "bob@desk", "teardown", expiry_minutes=60, force=True)["acquired"]
+
+
+def held_by(ssm, pid):
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    ssm.put_parameter(Name=NAME, Type="String", Value=json.dumps(
+        {"owner": "ann@laptop", "purpose": "provision", "started": now.isoformat(),
+         "expires": (now + datetime.timedelta(hours=1)).isoformat(), "token": "theirs",
+         "host": socket.gethostname(), "pid": pid}))
+
+
+def test_a_lock_whose_run_on_this_machine_is_gone_is_taken_over_at_once(ssm):
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    held_by(ssm, finished.pid)
+    assert run_lock.acquire(ssm, NAME, "ann@laptop", "provision", expiry_minutes=60)["taken_over"]["token"] == "theirs"
+
+
+def test_a_lock_whose_ansible_playbook_still_runs_here_is_not_taken(ssm):
+    # A process whose command line is ansible-playbook's, as the holder's is.
+    running = subprocess.Popen(["bash", "-c", "exec -a ansible-playbook sleep 30"])
+    try:
+        time.sleep(0.2)
+        held_by(ssm, running.pid)
+        assert not run_lock.acquire(ssm, NAME, "ann@laptop", "provision", expiry_minutes=60)["acquired"]
+    finally:
+        running.kill()
+        running.wait()
