@@ -30,3 +30,6 @@ def test_galaxy_metadata_describes_the_role_and_depends_on_none(role):
     meta = yaml.safe_load((ROOT / role / "meta" / "main.yml").read_text())
     assert meta["galaxy_info"]["description"] and meta["galaxy_info"]["license"] == "GPL-3.0-or-later"
     assert meta["dependencies"] == []
+    # The collection's floor (meta/runtime.yml), not an older one the roles were never tested on.
+    floor = yaml.safe_load((ROOT.parent / "meta" / "runtime.yml").read_text())["requires_ansible"].lstrip(">=")
+    assert meta["galaxy_info"]["min_ansible_version"] == ".".join(floor.split(".")[:2])
