@@ -8,11 +8,12 @@ For each Debian suite:
   from the Debian mirror, the path that works with no registry.
 * ``shipyard-sandbox/vm:SUITE``: sandbox/vm/Dockerfile on that base: what an instance boots.
 
-And ``shipyard-sandbox/services:trixie`` (sandbox/services/Dockerfile): HAProxy, PostgreSQL and
-dnsmasq, what backs load balancers, databases and the VPC's resolver (services.py).
-
-The trixie base is also saved as .sandbox/images/debian-trixie.tar: the backer mounts that folder
-into every instance, like an AMI with images baked in, and the app loads it where no registry answers.
+And ``shipyard-sandbox/app-base:trixie`` (sandbox/app-base/Dockerfile): the trixie base with the
+packages the example apps install, what the hosts build the apps FROM; and on it
+``shipyard-sandbox/services:trixie`` (sandbox/services/Dockerfile): HAProxy, PostgreSQL and dnsmasq,
+what backs load balancers, databases and the VPC's resolver (services.py). The app base is saved as
+.sandbox/images/app-base-trixie.tar: the backer mounts that folder into every instance, like an AMI
+with images baked in, and the app loads it where no registry answers.
 """
 
 import hashlib
@@ -25,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VM_RECIPE = ROOT / "sandbox" / "vm"
 SERVICES_RECIPE = ROOT / "sandbox" / "services"
+APP_BASE_RECIPE = ROOT / "sandbox" / "app-base"
 IMAGE_DIR = ROOT / ".sandbox" / "images"  # shared by every sandbox instance of this checkout
 MIRROR = os.environ.get("SANDBOX_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 SUITES = ("trixie", "bookworm")
@@ -42,6 +44,16 @@ def vm_image(suite):
 def services_image():
     """What backs load balancers, databases and the VPC's resolver (sandbox/services)."""
     return f"shipyard-sandbox/services:{PRELOADED_SUITE}"
+
+
+def app_base_image():
+    """What the hosts build the apps FROM (sandbox/app-base)."""
+    return f"shipyard-sandbox/app-base:{PRELOADED_SUITE}"
+
+
+def preloaded_tarball():
+    """The file name, in IMAGE_DIR, of the saved app base image."""
+    return f"app-base-{PRELOADED_SUITE}.tar"
 
 
 def docker(*args, **kwargs):
@@ -83,19 +95,28 @@ def build_vm(suite):
 
 
 def build_services():
-    docker("build", "--quiet", "--build-arg", f"BASE_IMAGE={base_image(PRELOADED_SUITE)}", "-t", services_image(),
+    docker("build", "--quiet", "--build-arg", f"BASE_IMAGE={app_base_image()}", "-t", services_image(),
            str(SERVICES_RECIPE), stdout=subprocess.DEVNULL)
 
 
+def build_app_base():
+    docker("build", "--quiet", "--build-arg", f"BASE_IMAGE={base_image(PRELOADED_SUITE)}", "-t", app_base_image(),
+           str(APP_BASE_RECIPE), stdout=subprocess.DEVNULL)
+
+
 def save_preloaded():
-    """docker save the base image that instances preload, unless the saved copy is current."""
+    """docker save the image that instances preload, unless the saved copy is current."""
     IMAGE_DIR.mkdir(parents=True, exist_ok=True)
-    image_id = inspect(base_image(PRELOADED_SUITE), "{{.Id}}")
-    tarball = IMAGE_DIR / f"debian-{PRELOADED_SUITE}.tar"
-    stamp = IMAGE_DIR / f"debian-{PRELOADED_SUITE}.id"
+    image_id = inspect(app_base_image(), "{{.Id}}")
+    tarball = IMAGE_DIR / preloaded_tarball()
+    stamp = tarball.with_suffix(".id")
+    for old in IMAGE_DIR.glob("*.tar"):  # an image saved by an earlier version, no longer mounted
+        if old != tarball:
+            old.unlink()
+            old.with_suffix(".id").unlink(missing_ok=True)
     if tarball.exists() and stamp.exists() and stamp.read_text() == image_id:
         return
-    docker("save", "-o", str(tarball), base_image(PRELOADED_SUITE))
+    docker("save", "-o", str(tarball), app_base_image())
     stamp.write_text(image_id)
 
 
@@ -104,6 +125,8 @@ def build(suites=SUITES):
         build_base(suite)
         build_vm(suite)
         print(f"{vm_image(suite)} ready", flush=True)
+    build_app_base()
+    print(f"{app_base_image()} ready", flush=True)
     build_services()
     print(f"{services_image()} ready", flush=True)
     save_preloaded()

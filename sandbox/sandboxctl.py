@@ -61,13 +61,13 @@ def env_exports(app_repo):
         "SANDBOX_REQUEST_LOG": str(STATE / "requests.log"),
         "PATH": f"{venv_bin}:$PATH",
         # What the sandbox's instances run: Debian 13, the example app from the sandbox's git daemon,
-        # built from the preloaded base image (no registry). The same knobs work on AWS.
+        # built from the preloaded app base image (no registry). The same knobs work on AWS.
         "SHIPYARD_AMI": "debian-13",
         "SHIPYARD_APP_REPO": app_repo,
-        "SHIPYARD_APP_BASE_IMAGE": images.base_image(images.PRELOADED_SUITE),
+        "SHIPYARD_APP_BASE_IMAGE": images.app_base_image(),
         # "My IP" for admin_cidrs: the sandbox answers with the address the hosts see this machine at.
         "SHIPYARD_MY_IP_URL": f"{URL}/sandbox-api/checkip",
-        "SHIPYARD_APP_PRELOAD_IMAGES": f"{backer.PRELOAD_MOUNT}/debian-{images.PRELOADED_SUITE}.tar",
+        "SHIPYARD_APP_PRELOAD_IMAGES": f"{backer.PRELOAD_MOUNT}/{images.preloaded_tarball()}",
         # Every sandbox instance is new and Docker reuses addresses: remember no host key.
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null "
                             "-o StrictHostKeyChecking=no -o LogLevel=ERROR",

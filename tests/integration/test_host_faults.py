@@ -121,7 +121,7 @@ def test_configure_interrupted_completes_on_rerun_and_the_health_contract_decide
     sandbox.playbook("playbooks/provision.yml", "-e", json.dumps({"extra_tags": {"SandboxFirstBootAptSeconds": "0"}}))
 
     configure_killed_during(sandbox, "Install Docker Engine and compose v2", seconds=15)
-    configure_killed_during(sandbox, "Build and start the app", seconds=20)
+    configure_killed_during(sandbox, "Build and start the app", seconds=8)
     # Only the SSH session died: the killed run's `compose up` goes on on the host, and the re-run
     # must wait for it instead of racing it for the container names. It is held (SIGSTOP) until the
     # re-run has seen it, so that the wait is certain, not a matter of how fast the build is.

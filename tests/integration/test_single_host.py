@@ -235,6 +235,7 @@ def test_every_drift_is_named_by_the_reads_and_repaired_by_one_run(host):
     main = on_host(container, f"git -C {APP_DIR} rev-parse HEAD")
     v1_0 = on_host(container, f"git -C {APP_DIR} rev-parse v1.0.0")
 
+    image = sandbox.env["SHIPYARD_APP_BASE_IMAGE"]  # an image the host has
     sleeper = on_host(container, f"""
         echo '{{}}' > /etc/docker/daemon.json
         gpasswd --delete admin docker > /dev/null
@@ -242,7 +243,7 @@ def test_every_drift_is_named_by_the_reads_and_repaired_by_one_run(host):
         DEBIAN_FRONTEND=noninteractive apt-get remove --yes --quiet python3-requests > /dev/null
         cd {APP_DIR}
         # A service that an earlier compose file had: its container is an orphan now.
-        printf 'services:\\n  old:\\n    image: shipyard-sandbox/debian:trixie\\n    command: sleep infinity\\n' \\
+        printf 'services:\\n  old:\\n    image: {image}\\n    command: sleep infinity\\n' \\
             > /tmp/old.yaml
         docker compose --project-name tasklist -f compose.yaml -f /tmp/old.yaml up --detach --no-deps old \\
             > /dev/null 2>&1
