@@ -195,3 +195,22 @@ def plan(found, kind, wanted):
     differences = changes(resource)
     return dict(result, id=resource["id"], action="update" if differences else "keep", changes=differences,
                 resource=resource)
+
+
+def hosts_plan(found, wanted, count, subnets):
+    """The instances of an environment: one plan per host wanted and a delete plan for every other live one.
+
+    `wanted` is one host's `plan(..., "instance", ...)` input, its Name tag the hosts' prefix. count 0: one
+    host of that Name; count N: Name-1..Name-N. Host i goes to subnets[i % len(subnets)] ('' when none).
+    Returns {"hosts": [plan + {"subnet"}], "extra": [delete plan]}.
+    """
+    prefix = wanted["tags"]["Name"]
+    names = [prefix] if not count else [f"{prefix}-{index}" for index in range(1, int(count) + 1)]
+    hosts = [dict(plan(found, "instance", dict(wanted, tags=dict(wanted["tags"], Name=name))),
+                  subnet=subnets[index % len(subnets)] if subnets else "")
+             for index, name in enumerate(names)]
+    others = [host for host in (found or {}).get("instance", [])
+              if host["name"] not in names and host.get("State") not in ("shutting-down", "terminated")]
+    extra = [{"type": "instance", "name": host["name"], "id": host["id"], "action": "delete",
+              "changes": [f"not one of the {len(names)} hosts wanted"], "resource": host} for host in others]
+    return {"hosts": hosts, "extra": extra}

@@ -1,6 +1,8 @@
 """The collection as users get it: the built tarball, and the plugin docs."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -39,6 +41,30 @@ def test_ansible_doc_renders(kind, name):
     out = subprocess.run(["ansible-doc", "-t", kind, f"shipyard.ec2_compose.{name}"], cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
     assert f"shipyard.ec2_compose.{name}" in out and "EXAMPLES" in out
+
+
+def test_ansible_doc_shows_every_role_s_inputs_and_outputs():
+    """`ansible-doc -t role` of each role: every input of every entry point, and every output its README
+    lists under "## Outputs" (a backticked name before an item's colon)."""
+    roles = sorted(path.name for path in (ROOT / "roles").iterdir() if path.is_dir())
+    docs = json.loads(subprocess.run(["ansible-doc", "-t", "role", "--json",
+                                      *(f"shipyard.ec2_compose.{role}" for role in roles)],
+                                     cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    missing, listed = {}, 0
+    for role in roles:
+        readme = (ROOT / "roles" / role / "README.md").read_text()
+        section = readme.split("\n## Outputs\n", 1)[1].split("\n## ", 1)[0]
+        outputs = {name for item in re.findall(r"^- (.*?):", section, re.MULTILINE)
+                   for name in re.findall(r"`(\w+)`", re.sub(r"\(.*?\)", "", item))}
+        specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+        shown = docs[f"shipyard.ec2_compose.{role}"]["entry_points"]
+        for entry_point, spec in specs.items():
+            missing[role, entry_point] = sorted(set(spec.get("options", {})) - set(shown[entry_point]["options"]))
+        text = json.dumps(shown)
+        missing[role, "outputs"] = sorted(name for name in outputs if f"C({name})" not in text)
+        listed += len(outputs)
+    assert {key: names for key, names in missing.items() if names} == {}
+    assert len(docs) == len(roles) > 10 and listed > 20
 
 
 def test_galaxy_importer_accepts_the_tarball(tmp_path):

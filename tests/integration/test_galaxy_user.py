@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import ansible_collections
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,13 +112,24 @@ def test_the_users_own_app_by_fqcn_with_their_group_vars_deploys_backs_up_and_te
 
 
 def test_a_users_own_play_uses_a_role_by_fqcn_with_its_defaults(sandbox, installed_collection, tmp_path):
-    """The network role alone, in the user's play, given nothing: its defaults make a whole network."""
+    """The network role in the user's play, after the settings role, given nothing: the defaults make a whole
+    network. Without the settings role the play stops before any AWS call, naming the settings it lacks."""
     project = user_project(tmp_path, {})
-    (project / "network.yml").write_text(yaml.safe_dump([{
-        "name": "My network", "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        "roles": [{"role": "shipyard.ec2_compose.network"}],
-        "tasks": [{"name": "Show it", "ansible.builtin.debug": {"var": "network_vpc_id"}}]}]))
+
+    def play(roles):
+        return yaml.safe_dump([{
+            "name": "My network", "hosts": "localhost", "connection": "local", "gather_facts": False,
+            "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+            "roles": [{"role": f"shipyard.ec2_compose.{role}"} for role in roles],
+            "tasks": [{"name": "Show it", "ansible.builtin.debug": {"var": "network_vpc_id"}}]}])
+
+    (project / "alone.yml").write_text(play(["network"]))
+    mark = sandbox.requests_mark()
+    with pytest.raises(AssertionError, match="missing required arguments: environment_name, extra_tags, layout"):
+        run(sandbox, project, installed_collection, "alone.yml")
+    assert [r["action"] for r in sandbox.requests_since(mark)] in ([], ["DescribeInstances"])  # the inventory's
+
+    (project / "network.yml").write_text(play(["settings", "network"]))
     output = run(sandbox, project, installed_collection, "network.yml")
     vpcs = sandbox.ec2.describe_vpcs(Filters=[{"Name": "tag:ManagedBy", "Values": ["shipyard.ec2_compose"]}])["Vpcs"]
     assert len(vpcs) == 1 and vpcs[0]["CidrBlock"] == "10.0.0.0/16"

@@ -231,7 +231,7 @@ def scale_up_and_down(sandbox, alb, containers):
     (["-e", '{"availability_zones": ["us-east-1a"]}'], "availability_zones must be empty (two zones are picked)"),
     (["-e", '{"database_subnet_cidrs": ["10.0.1.0/25", "10.0.12.0/24"]}'], "overlap"),
     (["-e", "database_instance_class=db.r7g.16xlarge"], "database_instance_class 'db.r7g.16xlarge' has no price"),
-    (["-e", "layout=several"], "layout must be single or scaled (got 'several')"),
+    (["-e", "layout=several"], "value of layout must be one of: single, scaled, got: several"),
 ])
 def test_bad_scaled_inputs_fail_before_any_aws_call(sandbox, extra, named):
     mark = sandbox.requests_mark()

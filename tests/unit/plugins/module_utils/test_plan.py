@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ansible_collections.shipyard.ec2_compose.plugins.module_utils.plan import KEY_CONFLICT, plan
+from ansible_collections.shipyard.ec2_compose.plugins.module_utils.plan import KEY_CONFLICT, hosts_plan, plan
 from ansible_collections.shipyard.ec2_compose.plugins.module_utils.resources import find_tagged_resources
 
 ADMIN = "203.0.113.7/32"
@@ -231,3 +231,44 @@ def test_a_key_pair_holding_another_public_key_is_a_conflict(ec2, stack):
 def test_an_unknown_kind_is_refused_by_name():
     with pytest.raises(ValueError, match="kind must be one of vpc, subnet"):
         plan({"vpc": []}, "bucket", {"tags": {"Name": "x"}})
+
+
+def host(name, state="running", host_id=None):
+    return {"id": host_id or f"i-{name}", "name": name, "State": state, "tags": {"Name": name}}
+
+
+WANTED_HOST = {"instance_type": "t3.micro", "security_groups": ["sg-1"],
+               "metadata_options": {"http_endpoint": "enabled", "http_tokens": "required",
+                                    "http_put_response_hop_limit": 1},
+               "tags": {"Name": "shop-dev-web"}}
+
+
+def test_hosts_plan_of_one_host_read_nothing():
+    planned = hosts_plan({}, WANTED_HOST, 0, ["subnet-a"])
+    assert [(p["name"], p["action"], p["subnet"]) for p in planned["hosts"]] == [("shop-dev-web", "apply", "subnet-a")]
+    assert planned["extra"] == []
+
+
+def test_hosts_plan_spreads_the_hosts_over_the_subnets_in_turn():
+    planned = hosts_plan({"instance": []}, WANTED_HOST, 3, ["subnet-a", "subnet-b"])
+    assert [(p["name"], p["action"], p["subnet"]) for p in planned["hosts"]] == [
+        ("shop-dev-web-1", "create", "subnet-a"), ("shop-dev-web-2", "create", "subnet-b"),
+        ("shop-dev-web-3", "create", "subnet-a")]
+    assert hosts_plan({"instance": []}, WANTED_HOST, 2, [])["hosts"][1]["subnet"] == ""
+
+
+def test_hosts_plan_deletes_the_live_hosts_not_wanted():
+    found = {"instance": [host("shop-dev-web-1"), host("shop-dev-web-2"), host("shop-dev-web-3", "stopped"),
+                          host("shop-dev-web-4", "terminated"), host("shop-dev-web-5", "shutting-down")]}
+    planned = hosts_plan(found, WANTED_HOST, 2, ["subnet-a"])
+    assert [p["name"] for p in planned["hosts"]] == ["shop-dev-web-1", "shop-dev-web-2"]
+    assert [(p["name"], p["action"], p["changes"]) for p in planned["extra"]] == [
+        ("shop-dev-web-3", "delete", ["not one of the 2 hosts wanted"])]
+    assert planned["extra"][0]["resource"] == found["instance"][2]
+
+
+def test_hosts_plan_from_scaled_back_to_one_host():
+    found = {"instance": [host("shop-dev-web-1"), host("shop-dev-web-2")]}
+    planned = hosts_plan(found, WANTED_HOST, 0, ["subnet-a"])
+    assert [(p["name"], p["action"]) for p in planned["hosts"]] == [("shop-dev-web", "create")]
+    assert [p["name"] for p in planned["extra"]] == ["shop-dev-web-1", "shop-dev-web-2"]
