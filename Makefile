@@ -50,11 +50,12 @@ sandbox-down:  ## stop the sandbox and remove its containers
 sandbox-reset: setup  ## empty the local AWS emulator
 	$(PYTHON) sandbox/sandboxctl.py reset
 
-# The demo prints the tasks that ran and hides the skipped ones; `make demo V=1` prints every task.
-DEMO_SHOW_SKIPPED := $(if $(V),true,false)
+# The demo prints its progress for a person (the collection's progress callback: a line per play,
+# change, wait and failure); `make demo V=1` prints every task with Ansible's default output.
+DEMO_OUTPUT := $(if $(V),default,shipyard.ec2_compose.progress)
 
 demo: sandbox-up  ## in the sandbox: playbooks/site.yml from nothing to the Task List running; prints its URL (V=1: every task)
-	. .sandbox/env && ANSIBLE_DISPLAY_SKIPPED_HOSTS=$(DEMO_SHOW_SKIPPED) ansible-playbook playbooks/site.yml -e ssh_key_path=$(DEMO_KEY)
+	. .sandbox/env && ANSIBLE_STDOUT_CALLBACK=$(DEMO_OUTPUT) ansible-playbook playbooks/site.yml -e ssh_key_path=$(DEMO_KEY)
 	@echo; echo "The Task List is up (make demo-down removes it):"; $(PYTHON) sandbox/sandboxctl.py urls
 
 demo-down:  ## tear the demo down: teardown.yml (every tagged resource, the containers) and the sandbox

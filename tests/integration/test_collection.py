@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-# Every module, and every filter and test (each documented by a .yml file of its name).
+# Every module, every filter and test (each documented by a .yml file of its name), every callback.
 PLUGINS = sorted([("module", path.stem) for path in (ROOT / "plugins" / "modules").glob("*.py")]
                  + [("filter", path.stem) for path in (ROOT / "plugins" / "filter").glob("*.yml")]
-                 + [("test", path.stem) for path in (ROOT / "plugins" / "test").glob("*.yml")])
+                 + [("test", path.stem) for path in (ROOT / "plugins" / "test").glob("*.yml")]
+                 + [("callback", path.stem) for path in (ROOT / "plugins" / "callback").glob("*.py")])
 
 
 def test_build_ships_the_collection_and_nothing_of_the_workshop(tmp_path):

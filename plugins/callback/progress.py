@@ -1,0 +1,108 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A run's progress for a person: a line per play, per change, per wait and per failure."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: progress
+type: stdout
+short_description: A run's progress for a person, a screen's worth rather than every task
+version_added: 0.6.0
+author: Shipyard maintainers (@shipyard)
+description:
+  - Prints a line per play, a line per task that changed something, a line before each task that
+    waits (C(wait_for), C(wait_for_connection), C(pause), async status, a task that retries C(until)
+    a condition) saying what it waits for, and a line after any task that took 10 seconds or more.
+  - Prints the messages of C(debug) tasks (the summaries, the app's address) and every failure
+    whole; unchanged and skipped tasks print nothing. Ends with one line per host and the run's time.
+  - C(make demo) uses it; C(make demo V=1) shows every task with Ansible's default output.
+  - "Use it with C(ANSIBLE_STDOUT_CALLBACK=shipyard.ec2_compose.progress)."
+"""
+
+EXAMPLES = r"""
+# For one run:
+#   ANSIBLE_STDOUT_CALLBACK=shipyard.ec2_compose.progress ansible-playbook shipyard.ec2_compose.site
+# For every run, in your ansible.cfg:
+#   [defaults]
+#   stdout_callback = shipyard.ec2_compose.progress
+"""
+
+import json
+import time
+
+from ansible.plugins.callback import CallbackBase
+
+# Modules whose task is a wait: said before they start, since they can take minutes.
+WAITING_ACTIONS = {"wait_for", "wait_for_connection", "pause", "async_status"}
+LONG_SECONDS = 10  # a task that took longer says so when it ends
+
+
+def _short_action(action):
+    return (action or "").rsplit(".", 1)[-1]
+
+
+def _message(result):
+    """What a failure says: its msg, then what a command printed, each shortened."""
+    parts = [str(result.get("msg", "")).strip()]
+    parts += [str(result.get(key, "")).strip()[-1500:] for key in ("stderr", "stdout") if result.get(key)]
+    if result.get("results"):  # a loop: each failed item's own message
+        parts += [_message(item) for item in result["results"] if item.get("failed")]
+    return "\n".join(part for part in parts if part) or json.dumps(result, default=str)[:1500]
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "stdout"
+    CALLBACK_NAME = "shipyard.ec2_compose.progress"
+
+    def __init__(self):
+        super().__init__()
+        self._started = time.monotonic()
+        self._task_started = {}
+
+    def _line(self, text):
+        self._display.display(text)
+
+    def v2_playbook_on_play_start(self, play):
+        self._line(f"\n== {play.get_name().strip()}")
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._task_started[task._uuid] = time.monotonic()
+        if _short_action(task.action) in WAITING_ACTIONS or task.until:
+            self._line(f"   ... waiting: {task.get_name().strip()}")
+
+    v2_playbook_on_handler_task_start = v2_playbook_on_task_start
+
+    def _took(self, task):
+        """" (12 s)" for a task that took LONG_SECONDS or more, else ""."""
+        seconds = time.monotonic() - self._task_started.get(task._uuid, time.monotonic())
+        return f" ({seconds:.0f} s)" if seconds >= LONG_SECONDS else ""
+
+    def v2_runner_on_ok(self, result):
+        task, outcome, host, took = result.task, result.result, result.host.get_name(), self._took(result.task)
+        if _short_action(task.action) == "debug" and "msg" in outcome:
+            message = outcome["msg"]
+            text = message if isinstance(message, str) else json.dumps(message, indent=2, default=str)
+            self._line(f"   {task.get_name().strip()}:\n" + "\n".join(f"     {line}" for line in text.splitlines()))
+        elif outcome.get("changed") or took:
+            state = "changed" if outcome.get("changed") else "ok"
+            self._line(f"   {state:<8}{task.get_name().strip()} [{host}]{took}")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        task, host = result.task, result.host.get_name()
+        if ignore_errors:
+            self._line(f"   failed  {task.get_name().strip()} [{host}] (ignored)")
+            return
+        self._line(f"   FAILED  {task.get_name().strip()} [{host}]:")
+        self._line("\n".join(f"     {line}" for line in _message(result.result).splitlines()))
+
+    def v2_runner_on_unreachable(self, result):
+        self._line(f"   UNREACHABLE {result.host.get_name()}: {_message(result.result)}")
+
+    def v2_playbook_on_stats(self, stats):
+        self._line("")
+        for host in sorted(stats.processed):
+            s = stats.summarize(host)
+            self._line(f"{host}: ok={s['ok']} changed={s['changed']} failed={s['failures']} "
+                       f"unreachable={s['unreachable']} skipped={s['skipped']}")
+        self._line(f"done in {time.monotonic() - self._started:.0f} s")

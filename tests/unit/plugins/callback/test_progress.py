@@ -1,0 +1,75 @@
+"""The progress callback on a real run of ansible-playbook: a line per play, per change, per wait (said
+before it starts) and per failure; the debug messages; nothing for unchanged or skipped tasks; a line
+per host at the end."""
+
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[4]
+
+PLAY = """
+- name: A play of every kind of task
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Change something
+      ansible.builtin.command: "true"
+    - name: Change nothing
+      ansible.builtin.command: "true"
+      changed_when: false
+    - name: Skip this
+      ansible.builtin.command: "true"
+      when: false
+    - name: Wait a moment
+      ansible.builtin.wait_for:
+        timeout: 1
+    - name: Retry until it passes
+      ansible.builtin.command: "true"
+      register: retried
+      until: retried.rc == 0
+      changed_when: false
+    - name: Say where the app is
+      ansible.builtin.debug:
+        msg: {web: "http://203.0.113.7/"}
+    - name: Fail and be rescued
+      block:
+        - name: Fail on purpose
+          ansible.builtin.command: sh -c 'echo the reason >&2; exit 3'
+      rescue:
+        - name: Go on
+          ansible.builtin.debug:
+            msg: rescued
+"""
+
+
+def run(tmp_path, callback="shipyard.ec2_compose.progress"):
+    (tmp_path / "play.yml").write_text(PLAY)
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", str(tmp_path / "play.yml")], cwd=ROOT,
+                          env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": callback,
+                               "ANSIBLE_NOCOLOR": "1"},
+                          capture_output=True, text=True, timeout=120, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_line_per_play_change_wait_failure_and_host(tmp_path):
+    rc, output = run(tmp_path)
+    assert rc == 0, output
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("[WARNING]")]
+    assert "== A play of every kind of task" in lines
+    assert "   changed Change something [localhost]" in lines
+    assert "   ... waiting: Wait a moment" in lines and "   ... waiting: Retry until it passes" in lines
+    assert "   Say where the app is:" in lines and '       "web": "http://203.0.113.7/"' in lines
+    assert "   FAILED  Fail on purpose [localhost]:" in lines and "     the reason" in lines
+    assert "   Go on:" in lines and "     rescued" in lines
+    assert lines[-2].startswith("localhost: ok=") and "changed=1" in lines[-2] and lines[-1].startswith("done in ")
+    assert not [line for line in lines if "Change nothing" in line or "Skip this" in line]
+
+
+def test_it_prints_far_less_than_the_default_output(tmp_path):
+    progress = run(tmp_path)[1].count("\n")
+    default = run(tmp_path, "ansible.builtin.default")[1].count("\n")
+    assert progress * 2 < default, (progress, default)
