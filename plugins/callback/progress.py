@@ -11,8 +11,9 @@ version_added: 0.6.0
 author: Shipyard maintainers (@shipyard)
 description:
   - Prints a line per play, a line per task that changed something, a line before each task that
-    waits (C(wait_for), C(wait_for_connection), C(pause), async status, a task that retries C(until)
-    a condition) saying what it waits for, and a line after any task that took 10 seconds or more.
+    waits (C(wait_for), C(wait_for_connection), C(pause), async status, or a task named "Wait ..." that
+    retries C(until) a condition) saying what it waits for, and a line after any task that took 10
+    seconds or more.
   - Prints the messages of C(debug) tasks (the summaries, the app's address) and every failure
     whole; unchanged and skipped tasks print nothing. Ends with one line per host and the run's time.
   - C(make demo) uses it; C(make demo V=1) shows every task with Ansible's default output.
@@ -39,6 +40,17 @@ LONG_SECONDS = 10  # a task that took longer says so when it ends
 
 def _short_action(action):
     return (action or "").rsplit(".", 1)[-1]
+
+
+def _name(task):
+    """The task's name with its role's short name ("network : Create the VPC")."""
+    return task.get_name(include_role_fqcn=False).strip()
+
+
+def _waits(task):
+    """A wait module, or a task that says it waits and retries until something holds. (Other retried tasks,
+    such as a create that AWS's eventual consistency may refuse once, usually pass at once.)"""
+    return _short_action(task.action) in WAITING_ACTIONS or bool(task.until and (task.name or "").startswith("Wait"))
 
 
 def _message(result):
@@ -68,10 +80,11 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._task_started[task._uuid] = time.monotonic()
-        if _short_action(task.action) in WAITING_ACTIONS or task.until:
-            self._line(f"   ... waiting: {task.get_name().strip()}")
+        if _waits(task):
+            self._line(f"   ... waiting: {_name(task)}")
 
-    v2_playbook_on_handler_task_start = v2_playbook_on_task_start
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)
 
     def _took(self, task):
         """" (12 s)" for a task that took LONG_SECONDS or more, else ""."""
@@ -80,20 +93,21 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         task, outcome, host, took = result.task, result.result, result.host.get_name(), self._took(result.task)
-        if _short_action(task.action) == "debug" and "msg" in outcome:
-            message = outcome["msg"]
-            text = message if isinstance(message, str) else json.dumps(message, indent=2, default=str)
-            self._line(f"   {task.get_name().strip()}:\n" + "\n".join(f"     {line}" for line in text.splitlines()))
+        if _short_action(task.action) == "debug":
+            messages = [item["msg"] for item in outcome.get("results", [outcome]) if "msg" in item]
+            texts = [m if isinstance(m, str) else json.dumps(m, indent=2, default=str) for m in messages]
+            lines = [f"     {line}" for text in texts for line in text.splitlines()]
+            self._line("\n".join([f"   {_name(task)}:", *lines]))
         elif outcome.get("changed") or took:
             state = "changed" if outcome.get("changed") else "ok"
-            self._line(f"   {state:<8}{task.get_name().strip()} [{host}]{took}")
+            self._line(f"   {state:<8}{_name(task)} [{host}]{took}")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         task, host = result.task, result.host.get_name()
         if ignore_errors:
-            self._line(f"   failed  {task.get_name().strip()} [{host}] (ignored)")
+            self._line(f"   failed  {_name(task)} [{host}] (ignored)")
             return
-        self._line(f"   FAILED  {task.get_name().strip()} [{host}]:")
+        self._line(f"   FAILED  {_name(task)} [{host}]:")
         self._line("\n".join(f"     {line}" for line in _message(result.result).splitlines()))
 
     def v2_runner_on_unreachable(self, result):

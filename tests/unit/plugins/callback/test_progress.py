@@ -18,6 +18,7 @@ PLAY = """
   tasks:
     - name: Change something
       ansible.builtin.command: "true"
+      notify: Restart something
     - name: Change nothing
       ansible.builtin.command: "true"
       changed_when: false
@@ -27,11 +28,20 @@ PLAY = """
     - name: Wait a moment
       ansible.builtin.wait_for:
         timeout: 1
-    - name: Retry until it passes
+    - name: Wait until it passes
       ansible.builtin.command: "true"
       register: retried
       until: retried.rc == 0
       changed_when: false
+    - name: Create something AWS may refuse once
+      ansible.builtin.command: "true"
+      register: created
+      until: created.rc == 0
+      changed_when: false
+    - name: Report each item
+      ansible.builtin.debug:
+        msg: "item {{ item }}"
+      loop: [1, 2]
     - name: Say where the app is
       ansible.builtin.debug:
         msg: {web: "http://203.0.113.7/"}
@@ -43,6 +53,9 @@ PLAY = """
         - name: Go on
           ansible.builtin.debug:
             msg: rescued
+  handlers:
+    - name: Restart something
+      ansible.builtin.command: "true"
 """
 
 
@@ -52,7 +65,7 @@ def run(tmp_path, callback="shipyard.ec2_compose.progress"):
                           env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": callback,
                                "ANSIBLE_NOCOLOR": "1"},
                           capture_output=True, text=True, timeout=120, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    return proc.returncode, proc.stdout  # warnings (the environment's, not the run's) go to stderr
 
 
 def test_a_line_per_play_change_wait_failure_and_host(tmp_path):
@@ -60,12 +73,15 @@ def test_a_line_per_play_change_wait_failure_and_host(tmp_path):
     assert rc == 0, output
     lines = [line for line in output.splitlines() if line.strip() and not line.startswith("[WARNING]")]
     assert "== A play of every kind of task" in lines
-    assert "   changed Change something [localhost]" in lines
-    assert "   ... waiting: Wait a moment" in lines and "   ... waiting: Retry until it passes" in lines
+    assert "   changed Change something [localhost]" in lines and "   changed Restart something [localhost]" in lines
+    assert not [line for line in lines if "Callback dispatch" in line]
+    assert "   ... waiting: Wait a moment" in lines and "   ... waiting: Wait until it passes" in lines
+    assert not [line for line in lines if "waiting: Create something" in line]  # retried, but no wait
+    assert "   Report each item:" in lines and "     item 1" in lines and "     item 2" in lines
     assert "   Say where the app is:" in lines and '       "web": "http://203.0.113.7/"' in lines
     assert "   FAILED  Fail on purpose [localhost]:" in lines and "     the reason" in lines
     assert "   Go on:" in lines and "     rescued" in lines
-    assert lines[-2].startswith("localhost: ok=") and "changed=1" in lines[-2] and lines[-1].startswith("done in ")
+    assert lines[-2].startswith("localhost: ok=") and "changed=2" in lines[-2] and lines[-1].startswith("done in ")
     assert not [line for line in lines if "Change nothing" in line or "Skip this" in line]
 
 
