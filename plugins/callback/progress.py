@@ -10,10 +10,10 @@ short_description: A run's progress for a person, a screen's worth rather than e
 version_added: 0.6.0
 author: Shipyard maintainers (@shipyard)
 description:
-  - Prints a line per play, a line per task that changed something, a line before each task that
-    waits (C(wait_for), C(wait_for_connection), C(pause), async status, or a task named "Wait ..." that
-    retries C(until) a condition) saying what it waits for, and a line after any task that took 10
-    seconds or more.
+  - Prints a line per play, a line per task that changed something, a line saying what a run waits
+    for when a task that waits (C(wait_for), C(wait_for_connection), C(pause), async status, or a task
+    named "Wait ..." that retries C(until) a condition) is still at it after 2 seconds, and a line after
+    any task that took 10 seconds or more.
   - Prints the messages of C(debug) tasks (the summaries, the app's address) and every failure
     whole; unchanged and skipped tasks print nothing. Ends with one line per host and the run's time.
   - C(make demo) uses it; C(make demo V=1) shows every task with Ansible's default output.
@@ -29,6 +29,7 @@ EXAMPLES = r"""
 """
 
 import json
+import threading
 import time
 
 from ansible.plugins.callback import CallbackBase
@@ -36,6 +37,7 @@ from ansible.plugins.callback import CallbackBase
 # Modules whose task is a wait: said before they start, since they can take minutes.
 WAITING_ACTIONS = {"wait_for", "wait_for_connection", "pause", "async_status"}
 LONG_SECONDS = 10  # a task that took longer says so when it ends
+WAIT_NOTICE_SECONDS = 2  # a wait still going after this long says what it waits for
 
 
 def _short_action(action):
@@ -71,17 +73,27 @@ class CallbackModule(CallbackBase):
         super().__init__()
         self._started = time.monotonic()
         self._task_started = {}
+        self._wait_notice = None  # the timer that says what the running wait waits for
+
+    def _cancel_wait_notice(self):
+        if self._wait_notice:
+            self._wait_notice.cancel()
+            self._wait_notice = None
 
     def _line(self, text):
         self._display.display(text)
 
     def v2_playbook_on_play_start(self, play):
+        self._cancel_wait_notice()
         self._line(f"\n== {play.get_name().strip()}")
 
     def v2_playbook_on_task_start(self, task, is_conditional):
+        self._cancel_wait_notice()
         self._task_started[task._uuid] = time.monotonic()
-        if _waits(task):
-            self._line(f"   ... waiting: {_name(task)}")
+        if _waits(task):  # said only if it does wait: a wait with nothing to wait for ends at once
+            self._wait_notice = threading.Timer(WAIT_NOTICE_SECONDS, self._line, [f"   ... waiting: {_name(task)}"])
+            self._wait_notice.daemon = True
+            self._wait_notice.start()
 
     def v2_playbook_on_handler_task_start(self, task):
         self.v2_playbook_on_task_start(task, False)
@@ -92,6 +104,7 @@ class CallbackModule(CallbackBase):
         return f" ({seconds:.0f} s)" if seconds >= LONG_SECONDS else ""
 
     def v2_runner_on_ok(self, result):
+        self._cancel_wait_notice()
         task, outcome, host, took = result.task, result.result, result.host.get_name(), self._took(result.task)
         if _short_action(task.action) == "debug":
             messages = [item["msg"] for item in outcome.get("results", [outcome]) if "msg" in item]
@@ -103,6 +116,7 @@ class CallbackModule(CallbackBase):
             self._line(f"   {state:<8}{_name(task)} [{host}]{took}")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._cancel_wait_notice()
         task, host = result.task, result.host.get_name()
         if ignore_errors:
             self._line(f"   failed  {_name(task)} [{host}] (ignored)")
@@ -110,10 +124,15 @@ class CallbackModule(CallbackBase):
         self._line(f"   FAILED  {_name(task)} [{host}]:")
         self._line("\n".join(f"     {line}" for line in _message(result.result).splitlines()))
 
+    def v2_runner_on_skipped(self, result):
+        self._cancel_wait_notice()
+
     def v2_runner_on_unreachable(self, result):
+        self._cancel_wait_notice()
         self._line(f"   UNREACHABLE {result.host.get_name()}: {_message(result.result)}")
 
     def v2_playbook_on_stats(self, stats):
+        self._cancel_wait_notice()
         self._line("")
         for host in sorted(stats.processed):
             s = stats.summarize(host)

@@ -1,10 +1,12 @@
 """The progress callback on a real run of ansible-playbook: a line per play, per change, per wait (said
-before it starts) and per failure; the debug messages; nothing for unchanged or skipped tasks; a line
+while it waits) and per failure; the debug messages; nothing for unchanged or skipped tasks; a line
 per host at the end."""
 
 import os
 import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -27,12 +29,17 @@ PLAY = """
       when: false
     - name: Wait a moment
       ansible.builtin.wait_for:
-        timeout: 1
+        timeout: 3
     - name: Wait until it passes
       ansible.builtin.command: "true"
       register: retried
-      until: retried.rc == 0
+      until: retried.attempts > 1
+      retries: 2
+      delay: 3
       changed_when: false
+    - name: Wait for nothing
+      ansible.builtin.wait_for:
+        timeout: 0
     - name: Create something AWS may refuse once
       ansible.builtin.command: "true"
       register: created
@@ -59,17 +66,23 @@ PLAY = """
 """
 
 
-def run(tmp_path, callback="shipyard.ec2_compose.progress"):
-    (tmp_path / "play.yml").write_text(PLAY)
-    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", str(tmp_path / "play.yml")], cwd=ROOT,
+def run(folder, callback="shipyard.ec2_compose.progress"):
+    (folder / "play.yml").write_text(PLAY)
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", str(folder / "play.yml")], cwd=ROOT,
                           env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": callback,
                                "ANSIBLE_NOCOLOR": "1"},
                           capture_output=True, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout  # warnings (the environment's, not the run's) go to stderr
 
 
-def test_a_line_per_play_change_wait_failure_and_host(tmp_path):
-    rc, output = run(tmp_path)
+@pytest.fixture(scope="module")
+def progress(tmp_path_factory):
+    """The play's output with the progress callback (one run: its waits take seconds)."""
+    return run(tmp_path_factory.mktemp("progress"))
+
+
+def test_a_line_per_play_change_wait_failure_and_host(progress):
+    rc, output = progress
     assert rc == 0, output
     lines = [line for line in output.splitlines() if line.strip() and not line.startswith("[WARNING]")]
     assert "== A play of every kind of task" in lines
@@ -77,6 +90,7 @@ def test_a_line_per_play_change_wait_failure_and_host(tmp_path):
     assert not [line for line in lines if "Callback dispatch" in line]
     assert "   ... waiting: Wait a moment" in lines and "   ... waiting: Wait until it passes" in lines
     assert not [line for line in lines if "waiting: Create something" in line]  # retried, but no wait
+    assert not [line for line in lines if "waiting: Wait for nothing" in line]  # it waited for nothing
     assert "   Report each item:" in lines and "     item 1" in lines and "     item 2" in lines
     assert "   Say where the app is:" in lines and '       "web": "http://203.0.113.7/"' in lines
     assert "   FAILED  Fail on purpose [localhost]:" in lines and "     the reason" in lines
@@ -85,7 +99,6 @@ def test_a_line_per_play_change_wait_failure_and_host(tmp_path):
     assert not [line for line in lines if "Change nothing" in line or "Skip this" in line]
 
 
-def test_it_prints_far_less_than_the_default_output(tmp_path):
-    progress = run(tmp_path)[1].count("\n")
+def test_it_prints_far_less_than_the_default_output(progress, tmp_path):
     default = run(tmp_path, "ansible.builtin.default")[1].count("\n")
-    assert progress * 2 < default, (progress, default)
+    assert progress[1].count("\n") * 2 < default, (progress[1], default)
