@@ -34,7 +34,7 @@ import time
 
 from ansible.plugins.callback import CallbackBase
 
-# Modules whose task is a wait: said before they start, since they can take minutes.
+# Modules whose task is a wait: said while they wait (WAIT_NOTICE_SECONDS in), since they can take minutes.
 WAITING_ACTIONS = {"wait_for", "wait_for_connection", "pause", "async_status"}
 LONG_SECONDS = 10  # a task that took longer says so when it ends
 WAIT_NOTICE_SECONDS = 2  # a wait still going after this long says what it waits for
