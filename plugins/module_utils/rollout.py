@@ -134,23 +134,19 @@ def caddyfile(routes_, upstreams):
 def why_roll(containers, wanted_hash, image_id):
     """Why a rolled service needs a new container ('' when its one container is current): `containers`
     are the service's `docker inspect` records."""
-    if not containers:
-        return "no container"
-    if len(containers) > 1:
-        return f"{len(containers)} containers"
+    if len(containers) != 1:
+        return f"{len(containers)} containers" if containers else "no container"
     (container,) = containers
     labels = container.get("Config", {}).get("Labels") or {}
     state = container.get("State", {})
     health = (state.get("Health") or {}).get("Status", "")
-    if labels.get("com.docker.compose.config-hash") != wanted_hash:
-        return "an older configuration"
-    if image_id and container.get("Image") != image_id:
-        return "an older image"
-    if state.get("Status") != "running":
-        return state.get("Status") or "not running"
-    if health not in ("", "healthy"):
-        return health
-    return ""
+    reasons = [
+        (labels.get("com.docker.compose.config-hash") != wanted_hash, "an older configuration"),
+        (bool(image_id) and container.get("Image") != image_id, "an older image"),
+        (state.get("Status") != "running", state.get("Status") or "not running"),
+        (health not in ("", "healthy"), health),
+    ]
+    return next((reason for applies, reason in reasons if applies), "")
 
 
 def readiness(container):
