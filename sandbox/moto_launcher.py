@@ -404,6 +404,7 @@ def main():
     server = make_server("127.0.0.1", args.port, app, threaded=True)
     if backer:
         threading.Thread(target=sync_every, args=(backer, 5), daemon=True).start()
+        threading.Thread(target=backer.services.acme_ca, daemon=True).start()  # acme.json for sandboxctl
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"sandbox AWS emulator listening on http://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()

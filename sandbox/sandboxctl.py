@@ -49,7 +49,26 @@ GIT_PORT = int(os.environ.get("SANDBOX_GIT_PORT", PORT + 4418))
 HOST_SIDE_LOCK = ROOT / ".sandbox" / "host-side.lock"
 
 
-def env_exports(app_repo):
+def acme_exports():
+    """The ACME CA's directory, the root its directory's TLS certificate needs, and a CA bundle with
+    the root its certificates chain to (the controller's SSL_CERT_FILE: a browser that trusts it)."""
+    deadline = time.monotonic() + 60
+    while not (STATE / "acme.json").exists():
+        if time.monotonic() > deadline:
+            print(f"the ACME CA did not start; see {STATE / 'backer.log'}", file=sys.stderr)
+            return {}
+        time.sleep(0.3)
+    acme = json.loads((STATE / "acme.json").read_text(encoding="utf-8"))
+    return {"SHIPYARD_ACME_CA": acme["directory"], "SHIPYARD_ACME_CA_ROOT": acme["tls_root"],
+            "SSL_CERT_FILE": acme["bundle"]}
+
+
+def write_env(app_repo):
+    extra = acme_exports() if WITH_BACKER else {}
+    (STATE / "env").write_text(env_exports(app_repo, extra), encoding="utf-8")
+
+
+def env_exports(app_repo, extra=None):
     venv_bin = Path(sys.executable).parent
     exports = {
         "AWS_ENDPOINT_URL": URL,
@@ -71,6 +90,7 @@ def env_exports(app_repo):
         # Every sandbox instance is new and Docker reuses addresses: remember no host key.
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null "
                             "-o StrictHostKeyChecking=no -o LogLevel=ERROR",
+        **(extra or {}),
     }
     return "".join(f'export {key}="{value}"\n' for key, value in exports.items())
 
@@ -147,6 +167,7 @@ def up():
     pid = running_pid()
     if pid and wait_until_it_answers(lambda: is_emulator(pid), time.monotonic() + 90):
         PID_FILE.write_text(str(pid))  # recovered after an interrupted `up`
+        write_env(app_repo)
         print(f"sandbox already up on {URL} (pid {pid})")
         return 0
     if pid:
@@ -161,6 +182,7 @@ def up():
         return 1
     if WITH_BACKER and (stale := backer.remove_stale(STATE)):
         print(f"removed {stale} container(s) that an earlier run of this sandbox left")
+    (STATE / "acme.json").unlink(missing_ok=True)  # the new emulator's CA writes its own
     log = open(STATE / "emulator.log", "ab")  # noqa: SIM115 - handed to the child process
     backer_flag = ["--backer"] if WITH_BACKER else []
     proc = subprocess.Popen(
@@ -175,6 +197,7 @@ def up():
         stop_process(proc.pid)  # only the one started here
         PID_FILE.unlink(missing_ok=True)
         return 1
+    write_env(app_repo)
     print(f"sandbox up on {URL} (pid {proc.pid}); run: . .sandbox/env")
     return 0
 

@@ -10,6 +10,14 @@ the VPC's DNS with real parts, as the backer backs instances with containers.
   DescribeTargetHealth (initial, healthy, unhealthy, draining, unused) from HAProxy's own checks.
   Its address is tagged on the load balancer as ``SandboxAddress``: the controller cannot resolve
   the load balancer's DNS name, the sandbox's hosts can.
+* Route 53's records: the resolver also answers every A record of the emulator's hosted zones, an
+  instance's public address (its Elastic IP too) turned into its container's address, as the
+  internet's DNS and AWS's one-to-one NAT would take a client there.
+* The internet's ACME CA (Let's Encrypt's test server, pebble, from Debian): one container per
+  sandbox, resolving through that resolver, whose HTTP-01 challenges reach the hosts on port 80. Its
+  own TLS certificate (its directory is HTTPS) and the root its certificates chain to are written to
+  the state directory (``acme/``, ``acme.json``), with a bundle of the system's CAs and that root
+  that the sandbox's env hands to the controller as ``SSL_CERT_FILE``.
 * An RDS instance (PostgreSQL engines): a PostgreSQL container with the instance's master user,
   password, database name and port, "creating" until it accepts connections, then "available"; a
   DB snapshot of it is also a real dump (state dir ``rds-snapshots/REGION/ID.sql``), taken before
@@ -23,9 +31,11 @@ the backer's to ask the API for.
 
 import hashlib
 import json
+import ssl
 import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import load_balancers as lbs
@@ -33,6 +43,19 @@ from containers import address_of, docker, remove_container, running
 from images import services_image
 
 ADDRESS_TAG = "SandboxAddress"
+SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
+# pebble's own TLS certificate is made where it runs (its address is known there), valid for that address.
+ACME_CA_START = r"""
+set -eu
+address=$(hostname -i | cut -d' ' -f1)
+mkdir -p /run/acme
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=sandbox-acme-ca \
+  -addext "subjectAltName=IP:$address" -keyout /run/acme/key.pem -out /run/acme/cert.pem 2>/dev/null
+printf '%s' '{"pebble": {"listenAddress": "0.0.0.0:14000", "managementListenAddress": "0.0.0.0:15000",
+ "certificate": "/run/acme/cert.pem", "privateKey": "/run/acme/key.pem", "httpPort": 80, "tlsPort": 443,
+ "ocspResponderURL": "", "externalAccountBindingRequired": false}}' > /run/acme/config.json
+exec pebble -config /run/acme/config.json
+"""
 SERVICE_RUN_OPTIONS = ["--cap-add", "NET_ADMIN", "--tmpfs", "/run", "--tmpfs", "/tmp"]
 POSTGRES_INIT = r"""
 set -eu
@@ -64,6 +87,7 @@ class Services:
         self.registry = self.load()
         self.lock = threading.RLock()
         self.stat_cache = {}  # load balancer ARN -> (monotonic time, parsed show stat)
+        self.public_addresses = {}  # region -> {an instance's public IP: its container's address}
 
     # --- bookkeeping -------------------------------------------------------------------------
     def load(self):
@@ -71,7 +95,8 @@ class Services:
             registry = json.loads(self.registry_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             registry = {}
-        return {"resolver": registry.get("resolver"), "lb": registry.get("lb", {}), "db": registry.get("db", {})}
+        return {"resolver": registry.get("resolver"), "acme": registry.get("acme"), "lb": registry.get("lb", {}),
+                "db": registry.get("db", {})}
 
     def save(self):
         self.registry_path.write_text(json.dumps(self.registry, indent=1), encoding="utf-8")
@@ -108,21 +133,93 @@ class Services:
             return address
 
     def publish_names(self):
-        """Hand the resolver every service name (reloaded with SIGHUP when they changed)."""
+        """Hand the resolver every service name and Route 53 A record (reloaded with SIGHUP when they changed)."""
         names = {}
         for known in list(self.registry["lb"].values()) + list(self.registry["db"].values()):
-            names[known["name"]] = known["address"]
+            names[known["name"]] = [known["address"]]
+        names.update(self.route53_records())
         resolver = self.registry["resolver"]
         if not resolver or resolver.get("names") == names:
             return
-        hosts = "".join(f"{address} {name}\n" for name, address in sorted(names.items()))
+        hosts = "".join(f"{address} {name}\n" for name, addresses in sorted(names.items()) for address in addresses)
         docker("exec", "-i", resolver["id"], "sh", "-c", "cat > /run/hosts && kill -HUP 1", stdin=hosts.encode())
         resolver["names"] = names
+
+    def route53_records(self):
+        """{name: [address]} of every A record of the emulator's hosted zones; a public address of an
+        instance is its container's."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.route53.models import route53_backends
+
+        public = {ip: address for addresses in self.public_addresses.values() for ip, address in addresses.items()}
+        found = {}
+        for zone in route53_backends[DEFAULT_ACCOUNT_ID]["aws"].zones.values():
+            for record in zone.rrsets:
+                if record.type == "A" and record.records:
+                    values = [value["Value"] if isinstance(value, dict) else value for value in record.records]
+                    found[record.name.rstrip(".").lower()] = [public.get(value, value) for value in values]
+        return found
+
+    def note_public_addresses(self, account, region, hosts):
+        """Which container each running instance's public address (an Elastic IP too) leads to."""
+        from moto.ec2.models import ec2_backends
+
+        backend = ec2_backends[account][region]
+        found = {}
+        for instance_id, address in hosts.items():
+            try:
+                public = backend.get_instance(instance_id).public_ip
+            except Exception:  # noqa: BLE001 - gone in the meantime: nothing to lead to
+                continue
+            if public:
+                found[public] = address
+        self.public_addresses[region] = found
+
+    # --- the internet's ACME CA --------------------------------------------------------------
+    def acme_ca(self):
+        """Start the ACME CA (once; again if its container went) and write what a client needs to trust
+        it to the state directory: acme.json {directory, tls_root, root, bundle}."""
+        with self.lock:
+            known = self.registry["acme"]
+            if known and running(known["id"]) and (self.state_dir / "acme.json").exists():
+                return
+            if known:
+                remove_container(known["id"])
+            resolver = self.resolver_address()
+            container, address = self.run("acme", "ca", "sh", "-c", ACME_CA_START, options=[
+                "--env", "PEBBLE_VA_NOSLEEP=1", "--env", "PEBBLE_WFE_NONCEREJECT=0",
+                *(["--dns", resolver] if resolver else [])])
+            self.registry["acme"] = {"id": container, "address": address}
+            self.save()
+            folder = self.state_dir / "acme"
+            folder.mkdir(exist_ok=True)
+            tls_root = folder / "tls-root.pem"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    tls_root.write_text(docker("exec", container, "cat", "/run/acme/cert.pem"), encoding="utf-8")
+                    context = ssl.create_default_context(cafile=str(tls_root))
+                    with urllib.request.urlopen(f"https://{address}:15000/roots/0", context=context,
+                                                timeout=5) as answer:
+                        root = answer.read().decode()
+                    break
+                except (subprocess.SubprocessError, OSError, ValueError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.3)
+            (folder / "root.pem").write_text(root, encoding="utf-8")
+            system = Path(SYSTEM_CAS).read_text(encoding="utf-8") if Path(SYSTEM_CAS).exists() else ""
+            (folder / "ca-bundle.pem").write_text(system + root, encoding="utf-8")
+            (self.state_dir / "acme.json").write_text(json.dumps({
+                "directory": f"https://{address}:14000/dir", "tls_root": str(tls_root),
+                "root": str(folder / "root.pem"), "bundle": str(folder / "ca-bundle.pem")}), encoding="utf-8")
+            self.log(f"ACME CA {container[:12]} at https://{address}:14000/dir")
 
     # --- the sync ----------------------------------------------------------------------------
     def sync(self, account, region, hosts):
         """Catch up with a region's load balancers and databases; hosts: {instance id: address}."""
         with self.lock:
+            self.note_public_addresses(account, region, hosts)
             for step in (self.sync_load_balancers, self.sync_databases):
                 try:
                     step(account, region, hosts)
@@ -310,11 +407,12 @@ class Services:
 
     def remove_all(self):
         """Remove every service container; returns how many."""
-        found = [known["id"] for known in [self.registry["resolver"] or {}, *self.registry["lb"].values(),
+        found = [known["id"] for known in [self.registry["resolver"] or {}, self.registry["acme"] or {},
+                                           *self.registry["lb"].values(),
                                            *self.registry["db"].values()] if known.get("id")]
         for container in found:
             remove_container(container)
-        self.registry = {"resolver": None, "lb": {}, "db": {}}
+        self.registry = {"resolver": None, "acme": None, "lb": {}, "db": {}}
         self.registry_path.unlink(missing_ok=True)
         return len(found)
 

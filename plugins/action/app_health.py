@@ -9,7 +9,9 @@ on every run. Whether an answer passes is decided here only (judge), for both si
 
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
 import time
 
 from ansible.errors import AnsibleActionFail
@@ -62,7 +64,10 @@ def judge(check, status, body, content_type=""):
 
 def sides(check, controller_only, default_from=SIDES):
     """Where `check` is made: its `from` (else default_from: both unless told); with controller_only,
-    a check the controller can make is made from there only."""
+    a check the controller can make is made from there only. A check of a domain's HTTPS is the
+    controller's: it verifies the certificate as a browser would."""
+    if check.get("domain"):
+        return ["controller"]
     wanted = [side for side in SIDES if side in check.get("from", default_from)]
     if controller_only and "controller" in wanted:
         return ["controller"]
@@ -81,6 +86,32 @@ def fetch_here(url, timeout):
         return -1, "", "", str(getattr(error, "reason", error))
 
 
+class DomainConnection(http.client.HTTPSConnection):
+    """HTTPS to an address, for a domain: the TLS name (SNI) and the certificate check are the domain's,
+    against the default trust store (SSL_CERT_FILE where set), whatever the DNS says yet."""
+
+    def __init__(self, address, port, domain, timeout):
+        super().__init__(address, port, timeout=timeout, context=ssl.create_default_context())
+        self.domain = domain
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.domain)
+
+
+def fetch_domain(address, check, timeout):
+    """(status, body, content type, error) of https://<domain><path> asked at `address`; -1 when no answer."""
+    connection = DomainConnection(address, check.get("port", 443), check["domain"], timeout)
+    try:
+        connection.request("GET", check.get("path", "/"), headers={"Host": check["domain"]})
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode("utf-8", "replace"), answer.getheader("Content-Type", ""), ""
+    except (OSError, http.client.HTTPException) as error:  # a refusal, a timeout, a certificate not trusted
+        return -1, "", "", str(error)
+    finally:
+        connection.close()
+
+
 class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = False
@@ -97,10 +128,14 @@ class ActionModule(ActionBase):
         """Ask until the check passes or the retries run out; the last attempt's report."""
         address = params["host_address"] if side == "host" else params["public_address"]
         url = f"http://{address}:{check['port']}{check.get('path', '/')}"
+        if check.get("domain"):
+            url = f"https://{check['domain']}:{check['port']}{check.get('path', '/')} at {address}"
         label = f"{check['name']} from the {side}"
         for attempt in range(1, params["retries"] + 2):
             if side == "host":
                 status, body, content_type, error = self.fetch_on_host(url, params["timeout"], task_vars)
+            elif check.get("domain"):
+                status, body, content_type, error = fetch_domain(address, check, params["timeout"])
             else:
                 status, body, content_type, error = fetch_here(url, params["timeout"])
             reason = judge(check, status, body, content_type)

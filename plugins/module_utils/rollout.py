@@ -64,9 +64,10 @@ def routes(config, rolled):
     return found
 
 
-def override(routes_, rolled, proxy_dir):
+def override(routes_, rolled, proxy_dir, https=False):
     """The compose file added after the user's: the rolled services publish nothing (two containers of
-    one could not bind the same port), the proxy publishes their ports instead. YAML for !reset."""
+    one could not bind the same port), the proxy publishes their ports instead, and 80 and 443 with
+    `https`. YAML for !reset."""
     lines = ["# Written by shipyard.ec2_compose: the proxy in front of the services that roll. Edits are replaced.",
              "services:"]
     for name in rolled:
@@ -80,10 +81,11 @@ def override(routes_, rolled, proxy_dir):
         "        BASE_IMAGE: ${BASE_IMAGE:-debian:trixie-slim}",
         "    ports:",
     ]
-    for route in routes_:
-        binding = "{0}{1}:{1}".format(route["host_ip"] + ":" if route["host_ip"] else "", route["port"])
-        lines.append(f"      - {json.dumps(binding)}")
-    if not routes_:
+    bindings = ["{0}{1}:{1}".format(route["host_ip"] + ":" if route["host_ip"] else "", route["port"])
+                for route in routes_]
+    bindings += [f"{port}:{port}" for port in (80, 443) if https and port not in [r["port"] for r in routes_]]
+    lines += [f"      - {json.dumps(binding)}" for binding in bindings]
+    if not bindings:
         lines[-1] = "    ports: []"
     lines += [
         "    volumes:",
@@ -113,21 +115,33 @@ CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile
 """
 
 
-def caddyfile(routes_, upstreams):
+def caddyfile(routes_, upstreams, site=None):
     """The proxy's configuration: each route forwards to the one container of its service that takes
     the traffic now (`upstreams`: service -> container name; Docker's DNS resolves the name at each
-    connection, so a restarted container with a new address is found again)."""
+    connection, so a restarted container with a new address is found again). With `site` (domain,
+    port, acme_ca, email, ca_root), the route of that port also serves https://domain with a
+    certificate from the ACME CA, and HTTP for the domain redirects there; a request by address (the
+    health checks) is still served on the port."""
+    site = site or {}
+    options = ["\tadmin localhost:2019"]
+    if site.get("domain"):
+        options += [f"\tacme_ca {site['acme_ca']}"] if site.get("acme_ca") else []
+        options += [f"\temail {site['email']}"] if site.get("email") else []
+        options += [f"\tacme_ca_root {PROXY_CONFIG_DIR}/acme-ca-root.pem"] if site.get("ca_root") else []
+    else:
+        options.append("\tauto_https off")
     lines = ["# Written by shipyard.ec2_compose: rewritten, then reloaded, when a new container takes over.",
-             "{", "\tadmin localhost:2019", "\tauto_https off", "}"]
+             "{", *options, "}"]
     for route in routes_:
         upstream = upstreams.get(route["service"])
-        lines.append(f"http://:{route['port']} {{")
         if upstream:
             # A request that meets a closed connection (a container going away) is tried again.
-            lines += [f"\treverse_proxy {upstream}:{route['target']} {{", "\t\tlb_try_duration 5s", "\t}"]
+            handler = [f"\treverse_proxy {upstream}:{route['target']} {{", "\t\tlb_try_duration 5s", "\t}"]
         else:
-            lines.append(f'\trespond "{route["service"]} is not running" 503')
-        lines.append("}")
+            handler = [f'\trespond "{route["service"]} is not running" 503']
+        if site.get("domain") and route["port"] == site.get("port"):
+            lines += [f"{site['domain']} {{", *handler, "}"]
+        lines += [f"http://:{route['port']} {{", *handler, "}"]
     return "\n".join(lines) + "\n"
 
 

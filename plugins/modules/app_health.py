@@ -24,6 +24,9 @@ options:
       - The checks, each a dict with C(name), C(port), C(path) (default C(/)), C(status) (default 200),
         C(from) (a list of C(host) and/or C(controller), default both), and optionally C(contains) (text the
         body must hold) or C(json_query) (a JMESPath expression that must find a value in the JSON body).
+      - A check with C(domain) is made over HTTPS from the controller only, to I(public_address) with the
+        domain as the TLS name and C(Host), and its certificate verified against the controller's trust
+        store (C(SSL_CERT_FILE) where set) - whether the DNS leads there yet or not.
     type: list
     elements: dict
     required: true

@@ -32,6 +32,7 @@ options:
   project_name:
     description: The compose project name.
     type: str
+    required: true
   compose_files:
     description: The user's compose files, relative to I(project_dir); the proxy's file comes after them.
     type: list
@@ -55,6 +56,29 @@ options:
     description: Seconds a compose run (and a new container turning healthy) may take.
     type: int
     default: 600
+  domain:
+    description:
+      - A domain whose A record leads to this host - the proxy serves C(https://domain) with a certificate
+        from I(acme_ca) (obtained and renewed by the proxy, HTTP-01 on port 80), forwarded like I(domain_port),
+        redirects C(http://domain) there, and publishes 80 and 443. Empty, no HTTPS.
+    type: str
+    default: ""
+  domain_port:
+    description: The published port whose service C(https://domain) forwards to (the web page's).
+    type: int
+    default: 80
+  acme_ca:
+    description: The ACME directory the certificate comes from.
+    type: str
+    default: https://acme-v02.api.letsencrypt.org/directory
+  acme_email:
+    description: The address the ACME CA may write to about the certificate; empty, none.
+    type: str
+    default: ""
+  acme_ca_root:
+    description: A PEM root certificate to trust for I(acme_ca)'s own HTTPS, when the system does not; empty, none.
+    type: str
+    default: ""
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -78,6 +102,14 @@ EXAMPLES = r"""
     services: [web, api]
     proxy_dir: /var/lib/shipyard/tasklist/proxy
     build: always
+
+- name: The same with HTTPS for a domain whose A record leads to this host
+  shipyard.ec2_compose.app_rollout:
+    project_dir: /opt/tasklist
+    project_name: tasklist
+    proxy_dir: /var/lib/shipyard/tasklist/proxy
+    domain: app.example.com
+    acme_email: ops@example.com
 """
 
 RETURN = r"""
@@ -174,8 +206,14 @@ class Rollout:
         _rc, out, err = self.module.run_command([self.docker, "logs", "--tail", "30", container])
         return (out + err).strip()
 
+    def site(self):
+        params = self.params
+        return {"domain": params["domain"], "port": params["domain_port"], "acme_ca": params["acme_ca"],
+                "email": params["acme_email"], "ca_root": params["acme_ca_root"]}
+
     def reload_proxy(self, routes, upstreams):
-        self.write(os.path.join(self.params["proxy_dir"], "caddy", "Caddyfile"), rollout.caddyfile(routes, upstreams))
+        self.write(os.path.join(self.params["proxy_dir"], "caddy", "Caddyfile"),
+                   rollout.caddyfile(routes, upstreams, self.site()))
         proxies = rollout.of_service(self.containers(), rollout.PROXY_SERVICE)
         if proxies and not self.module.check_mode:
             self.docker_cli("exec", rollout.name(proxies[-1]), "caddy", "reload", "--config",
@@ -235,9 +273,15 @@ class Rollout:
             routes = rollout.routes(config, rolled)
         except rollout.RolloutError as error:
             self.fail(f"the proxy cannot roll this app: {error}")
+        if params["domain"] and params["domain_port"] not in [route["port"] for route in routes]:
+            self.fail(f"no service that rolls publishes port {params['domain_port']} for https://{params['domain']} "
+                      f"(they publish {', '.join(str(route['port']) for route in routes) or 'none'})")
         proxy_dir = params["proxy_dir"]
-        self.write(self.proxy_file, rollout.override(routes, rolled, proxy_dir))
+        self.write(self.proxy_file, rollout.override(routes, rolled, proxy_dir, https=bool(params["domain"])))
         self.write(os.path.join(proxy_dir, "Dockerfile"), rollout.DOCKERFILE)
+        root = os.path.join(proxy_dir, "caddy", "acme-ca-root.pem")
+        if params["domain"] and params["acme_ca_root"]:
+            self.write(root, params["acme_ca_root"])
         timeout = str(params["timeout"])
         upstreams = self.upstreams(rolled)
         proxy_runs = any(c.get("State", {}).get("Status") == "running"
@@ -246,7 +290,7 @@ class Rollout:
         if not proxy_runs:
             # Nothing serves through the proxy yet: everything starts at once, then the proxy is told where.
             self.changed = True
-            self.write(os.path.join(proxy_dir, "caddy", "Caddyfile"), rollout.caddyfile(routes, upstreams))
+            self.write(os.path.join(proxy_dir, "caddy", "Caddyfile"), rollout.caddyfile(routes, upstreams, self.site()))
             if not self.module.check_mode:
                 build = ["--build"] if params["build"] == "always" else []
                 services = [service for service in config["services"] if service != rollout.PROXY_SERVICE]
@@ -285,6 +329,11 @@ def main():
             proxy_dir=dict(type="path", required=True),
             build=dict(type="str", choices=["always", "policy"], default="policy"),
             timeout=dict(type="int", default=600),
+            domain=dict(type="str", default=""),
+            domain_port=dict(type="int", default=80),
+            acme_ca=dict(type="str", default="https://acme-v02.api.letsencrypt.org/directory"),
+            acme_email=dict(type="str", default=""),
+            acme_ca_root=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
