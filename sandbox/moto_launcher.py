@@ -168,6 +168,9 @@ def patch_moto():
     # Bug 2: DescribeTags reports NAT gateways as "nat-gateway"; AWS says "natgateway",
     # and amazon.aws.ec2_vpc_nat_gateway is never idempotent without this.
     ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
+    # The same for Elastic IPs: moto says "vpc-elastic-ip", AWS "elastic-ip" (amazon.aws.ec2_eip tags them
+    # again on every run without this).
+    ec2_utils.EC2_PREFIX_TO_RESOURCE["eipalloc"] = "elastic-ip"
 
     # Bug 3: DescribeNatGateways ignores tag filters and answers every NAT gateway, so a
     # lookup by tags finds other projects' gateways (AWS filters them).

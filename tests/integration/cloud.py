@@ -1,7 +1,12 @@
 """Helpers of the tests that drive the sandbox's cloud with plain boto3 calls: hosts, groups, waits;
 and of those that read what a deployed Task List serves."""
 
+import http.client
 import json
+import secrets
+import socket
+import ssl
+import struct
 import subprocess
 import time
 import urllib.request
@@ -105,3 +110,46 @@ def eventually(call, seconds=30):
             if not error.response["Error"]["Code"].endswith("NotFound") or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def resolve(name, server):
+    """The IPv4 addresses a DNS server answers for `name` (one A query over UDP, as a stub resolver asks)."""
+    query_id = secrets.randbits(16)
+    question = b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+    packet = struct.pack(">HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + question + struct.pack(">HH", 1, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(5)
+        udp.sendto(packet, (server, 53))
+        answer = udp.recv(4096)
+    answer_id, _flags, _questions, count = struct.unpack(">HHHH", answer[:8])
+    assert answer_id == query_id
+    offset, found = 12 + len(question) + 4, []
+    for _ in range(count):
+        offset += 2 if answer[offset] >= 0xC0 else answer.index(b"\0", offset) + 1 - offset  # the name
+        kind, _class, _ttl, length = struct.unpack(">HHIH", answer[offset:offset + 10])
+        offset += 10
+        if kind == 1:
+            found.append(socket.inet_ntoa(answer[offset:offset + length]))
+        offset += length
+    return found
+
+
+def https_get(address, domain, cafile, path="/"):
+    """(status, headers, body, certificate) of https://domain/path asked at `address`, verified against
+    `cafile` alone: the certificate must chain to that root and name the domain."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    with socket.create_connection((address, 443), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname=domain) as tls:
+        connection = http.client.HTTPConnection(domain)
+        connection.sock = tls
+        connection.request("GET", path, headers={"Host": domain})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode(), tls.getpeercert()
+
+
+def http_redirect(address, domain):
+    """(status, Location) of http://domain/ asked at `address`, not followed."""
+    connection = http.client.HTTPConnection(address, 80, timeout=10)
+    connection.request("GET", "/", headers={"Host": domain})
+    response = connection.getresponse()
+    return response.status, response.getheader("Location")

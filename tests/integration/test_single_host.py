@@ -3,9 +3,11 @@ module, its tests in file order; pytest-xdist's --dist loadfile keeps a file on 
 step is its own test with its own assertions; a step that fails leaves the later ones to fail too.
 
 1. site.yml -vvv from nothing (the module's fixture), with the user's secrets (an ansible-vault file,
-   an SSM SecureString): no secret in the output or the log, the files that hold them 0600.
+   an SSM SecureString) and a domain in the user's Route 53 zone: no secret in the output or the log,
+   the files that hold them 0600.
 2. The app and its Docker as the docker role's table says, reached from the controller; SSH from
-   "my IP" only.
+   "my IP" only. https://<domain> answers with a certificate of the sandbox's ACME CA, found through
+   the record in Route 53 that the sandbox's resolver serves; HTTP redirects to it.
 3. site.yml again, and again with private role vars: nothing changes, nothing is written.
 4. configure reads the host once; every drift behind its back is named and repaired by one run.
 5. configure.yml --check on a host whose Docker is stopped: a plan, not a failure.
@@ -13,7 +15,7 @@ step is its own test with its own assertions; a step that fails leaves the later
    and the broken one never takes traffic. A private repository read over SSH with a deploy key.
 7. Stop and start the instance: the app and its data come back by themselves.
 8. Teardown backs up the database; site.yml -e restore_from brings the rows back, once.
-9. Teardown leaves nothing.
+9. Teardown leaves nothing, the domain's record neither.
 
 Every run passes the same secrets file, as a user would: the database password must not change
 under a database that exists. Steps 1, 7 and 8 carry the marker `hardening` (make test-hardening).
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cloud import docker_role_choice, get, post_task, ssh_sources
+from cloud import docker_role_choice, get, http_redirect, https_get, post_task, resolve, ssh_sources
 
 HOST = "tasklist-dev-web"
 APP_DIR = "/opt/tasklist"
@@ -42,6 +44,7 @@ DAEMON_OPTIONS = yaml.safe_load((ROOT / "roles" / "docker" / "defaults" / "main.
 JSON_OUTPUT = {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
 QUICK = ["-e", "app_health_timeout=90"]  # the broken version never gets healthy: fail in 90 s, not 600
 PRIVATE = {"ANSIBLE_PRIVATE_ROLE_VARS": "true"}
+ZONE, DOMAIN = "example.test", "shop.example.test"  # the user's hosted zone, and the app's name in it
 
 
 class Host:
@@ -55,6 +58,7 @@ class Host:
         self.vars_file = sandbox.tmp_path / "secrets.yml"
         self.log = sandbox.tmp_path / "ansible.log"
         self.first = None  # the first site.yml run: -vvv, logged to self.log
+        self.zone_id = None  # the user's Route 53 zone that holds DOMAIN
 
     def playbook(self, playbook, *args, **kwargs):
         """A run with the user's secrets, as every run of this host is."""
@@ -76,7 +80,10 @@ def host(module_sandbox):
     module_sandbox.client("ssm").put_parameter(Name="/tasklist/dev/api-token", Value=host.token,
                                                Type="SecureString")
     host.vault_password.write_text(secrets.token_hex(16))
+    host.zone_id = module_sandbox.client("route53").create_hosted_zone(
+        Name=ZONE, CallerReference=secrets.token_hex(8))["HostedZone"]["Id"]
     host.vars_file.write_text(json.dumps({
+        "domain_name": DOMAIN, "route53_zone": ZONE,
         "app_db_password": host.password,
         "app_env": {"API_TOKEN": "{{ lookup('amazon.aws.ssm_parameter', '/tasklist/dev/api-token', decrypt=true) }}"},
     }))
@@ -159,6 +166,44 @@ def test_the_first_run_serves_the_app_on_the_docker_its_table_names(host):
     assert f"page: http://{address}:80/" in host.first.output  # the summary says where the app is
     # admin_cidrs unset: SSH is open to "my IP" only, the address the hosts see the controller at.
     assert ssh_sources(sandbox) == [sandbox.my_ip() + "/32"]
+
+
+def records(sandbox, zone_id):
+    """{(name, type): [values]} of the zone, without its NS and SOA."""
+    found = sandbox.client("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    return {(r["Name"].rstrip("."), r["Type"]): [v["Value"] for v in r.get("ResourceRecords", [])]
+            for r in found if r["Type"] not in ("NS", "SOA")}
+
+
+def test_the_domain_answers_over_https_with_a_certificate_of_the_sandbox_ca(host):
+    sandbox, container = host.sandbox, host.container
+    (instance,) = [i for r in sandbox.client("ec2").describe_instances(Filters=[
+        {"Name": "instance-state-name", "Values": ["running"]}])["Reservations"] for i in r["Instances"]]
+    # The record leads to the host's public address, marked as this stack's.
+    assert records(sandbox, host.zone_id) == {
+        (DOMAIN, "A"): [instance["PublicIpAddress"]],
+        (f"_shipyard.{DOMAIN}", "TXT"): ['"heritage=shipyard.ec2_compose,project=tasklist,environment=dev"']}
+    # The sandbox's resolver (the hosts' and the ACME CA's) serves it, the public address being the host's.
+    resolver = subprocess.run(["docker", "inspect", "--format", "{{index .HostConfig.Dns 0}}", container],
+                              capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    (address,) = resolve(DOMAIN, resolver)
+    assert address == host.address()
+
+    # HTTPS with a certificate that chains to the sandbox CA's root alone (no --insecure), for the domain.
+    root = Path(sandbox.env["SSL_CERT_FILE"]).with_name("root.pem")
+    status, _headers, page, certificate = https_get(address, DOMAIN, root)
+    assert status == 200 and "<title>Task List</title>" in page
+    assert ("DNS", DOMAIN) in certificate["subjectAltName"]
+    assert "Pebble" in dict(part[0] for part in certificate["issuer"])["commonName"]  # the sandbox's CA
+    assert http_redirect(address, DOMAIN) == (308, f"https://{DOMAIN}/")
+    assert f"site: https://{DOMAIN}/" in host.first.output  # the summary's first line
+    # How long the proxy took from its start to the certificate (the ACME CA's HTTP-01 challenge answered).
+    logs = [json.loads(line) for line in on_host(container, "docker logs tasklist-shipyard-proxy-1 2>&1").splitlines()
+            if line.startswith("{")]
+    started = next(entry["ts"] for entry in logs if entry.get("msg") == "serving initial configuration")
+    obtained = next(entry["ts"] for entry in logs if entry.get("msg") == "certificate obtained successfully")
+    print(f"\ncertificate for {DOMAIN} obtained {obtained - started:.1f} s after the proxy started")
+    assert 0 < obtained - started < 60
 
 
 # 3. No-op re-runs ---------------------------------------------------------------------------------
@@ -499,3 +544,4 @@ def test_teardown_leaves_nothing(host):
     host.playbook("playbooks/teardown.yml", "-e", "teardown_confirm=dev", extra_env=PRIVATE)
     assert sandbox.tagged() == {}
     assert sandbox.containers() == []
+    assert records(sandbox, host.zone_id) == {}  # the A record and its mark; the zone is the user's
