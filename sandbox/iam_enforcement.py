@@ -112,7 +112,7 @@ def install():
         policies = [IAMPolicy(policy)._policy_json for policy in self._access_key.collect_policies()]
         service, action = self._action.split(":", 1)
         state = MotoState(self.account_id, self._region)
-        request = Request(service, action, self._data, self._body, self._region, self.account_id)
+        request = Request(service, action, self._data, self._body, self._region, self.account_id, self._path)
         for authorization in authorizations(request, state):
             decision, sids = evaluate(policies, authorization.action, authorization.resource,
                                       authorization.context)

@@ -32,6 +32,7 @@ class Request:
     body: bytes  # the JSON protocol's body
     region: str
     account: str
+    path: str = ""  # the REST protocol's path (Route 53: /2013-04-01/hostedzone/ID/rrset)
 
 
 @dataclass
@@ -272,6 +273,27 @@ def ssm(action, body, region, account):
     return [Authorization(f"ssm:{action}", resource, {})]
 
 
+# ------------------------------------------------------------------------------------------- Route 53
+
+ROUTE53_ID = re.compile(r"/(hostedzone|change)/([A-Za-z0-9]+)")
+
+
+def route53(action, path, body):
+    """Route 53's resources are global: a hosted zone or a change. ChangeResourceRecordSets carries what
+    it changes as condition keys: the names (lower case, no final dot), the record types, the actions."""
+    found = ROUTE53_ID.search(path)
+    resource = f"arn:aws:route53:::{found.group(1)}/{found.group(2)}" if found else "*"
+    context = {}
+    if action == "ChangeResourceRecordSets":
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+        values = {tag: re.findall(rf"<{tag}>([^<]*)</{tag}>", text) for tag in ("Action", "Name", "Type")}
+        context = {"route53:ChangeResourceRecordSetsActions": values["Action"],
+                   "route53:ChangeResourceRecordSetsNormalizedRecordNames":
+                       [name.lower().rstrip(".") for name in values["Name"]],
+                   "route53:ChangeResourceRecordSetsRecordTypes": values["Type"]}
+    return [Authorization(f"route53:{action}", resource, context)]
+
+
 def authorizations(request, state):
     """Every (IAM action, resource, context) AWS would authorize for this request."""
     r = request
@@ -285,6 +307,8 @@ def authorizations(request, state):
         found = budgets(r.action, r.body, r.account)
     elif r.service == "ssm":
         found = ssm(r.action, r.body, r.region, r.account)
+    elif r.service == "route53":
+        found = route53(r.action, r.path, r.body)
     else:
         found = [Authorization(f"{r.service}:{r.action}", "*", {})]
     for authorization in found:

@@ -185,3 +185,21 @@ def test_a_target_group_is_tagged_only_while_it_has_no_managed_by():
     statement = next(s for s in allow_statements() if s["Sid"] == "TagNewTargetGroups")
     assert requires(statement, "aws:RequestTag/ManagedBy")
     assert statement["Condition"]["Null"] == {"aws:ResourceTag/ManagedBy": "true"}
+
+
+def test_a_domain_s_statements_add_no_parliament_finding():
+    """The policy rendered for a project with domain_name (its Elastic IP, its Route 53 records) is judged
+    as the default one is, and adds no finding to it."""
+    import jinja2
+
+    template = jinja2.Template((ROOT / "playbooks" / "templates" / "operator_policy.json.j2").read_text(),
+                               trim_blocks=True)
+
+    def judged(domain_name):
+        text = template.render(project_name="tasklist", domain_name=domain_name)
+        return {(f.issue, str(f.detail)) for f in
+                parliament.analyze_policy_string(text, include_community_auditors=True).findings}
+
+    with_domain = json.loads(template.render(project_name="tasklist", domain_name="shop.example.com"))
+    assert len(with_domain["Statement"]) == len(POLICY["Statement"]) + 4
+    assert judged("shop.example.com") - judged("") == set()

@@ -30,6 +30,7 @@ class State:
     tags = {
         "vpc-ours": OURS, "subnet-ours": OURS, "sg-ours": OURS, "i-ours": OURS, "i-prod": OUR_PROD,
         "tasklist-dev": OURS,  # the key pair, named by KeyName
+        "eipalloc-ours": OURS, "eipalloc-theirs": THEIRS,
         "vpc-theirs": THEIRS, "subnet-theirs": THEIRS, "sg-theirs": THEIRS, "i-theirs": THEIRS,
         f"{ELB}:loadbalancer/app/tasklist-dev/1": OURS, f"{ELB}:targetgroup/tasklist-dev/2": OURS,
         f"{ELB}:loadbalancer/app/billing/3": {}, f"{ELB}:targetgroup/billing/4": {},
@@ -53,13 +54,14 @@ class State:
         return "rtb-ours", "subnet-ours"
 
 
-def decide(service, action, **params):
+def decide(service, action, policy=None, path="", **params):
     """ALLOW when every resource of the request is allowed; else the first refused (action, resource)."""
-    body = json.dumps(params.pop("json")).encode() if "json" in params else b""
+    body = json.dumps(params.pop("json")).encode() if "json" in params else params.pop("xml", "").encode()
     query = {name: [str(value)] for name, value in params.items()}
-    request = Request(service, action, query, body, REGION, ACCOUNT)
+    request = Request(service, action, query, body, REGION, ACCOUNT, path)
     for authorization in authorizations(request, State()):
-        if evaluate([POLICY], authorization.action, authorization.resource, authorization.context)[0] != ALLOW:
+        if evaluate([policy or POLICY], authorization.action, authorization.resource,
+                    authorization.context)[0] != ALLOW:
             return authorization.action, authorization.resource
     return ALLOW
 
@@ -79,6 +81,58 @@ def launch(subnet, group, tags):
 
 
 TAKE_OVER = dict(OURS)
+def rendered(**settings):
+    """The template as the operator_policy playbook renders it (Ansible's template: trim_blocks)."""
+    return jinja2.Template(TEMPLATE.read_text(), keep_trailing_newline=True, trim_blocks=True).render(
+        **{"project_name": "tasklist", "domain_name": "", **settings})
+
+
+def record_change(*changes):
+    """ChangeResourceRecordSets' body (Route 53's REST XML) for (action, name, type) changes."""
+    return "<ChangeResourceRecordSetsRequest><ChangeBatch><Changes>" + "".join(
+        f"<Change><Action>{action}</Action><ResourceRecordSet><Name>{name}</Name><Type>{kind}</Type>"
+        "</ResourceRecordSet></Change>" for action, name, kind in changes) + "</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"
+
+
+ZONE_PATH = "/2013-04-01/hostedzone/Z0123456789/rrset/"
+DOMAIN_POLICY = json.loads(rendered(domain_name="shop.example.com"))
+RECORD_CALLS = {  # (the domain's policy, or the one without a domain) -> the call -> allowed
+    "write the domain's A record and its mark": (DOMAIN_POLICY, record_change(
+        ("UPSERT", "shop.example.com.", "A"), ("UPSERT", "_shipyard.shop.example.com", "TXT")), True),
+    "delete them": (DOMAIN_POLICY, record_change(("DELETE", "SHOP.example.com.", "A")), True),
+    "write another name of the zone": (DOMAIN_POLICY, record_change(("UPSERT", "www.example.com.", "A")), False),
+    "slip another name in with the domain's": (DOMAIN_POLICY, record_change(
+        ("UPSERT", "shop.example.com.", "A"), ("UPSERT", "example.com.", "A")), False),
+    "another type for the domain": (DOMAIN_POLICY, record_change(("UPSERT", "shop.example.com.", "MX")), False),
+    "any record, without a domain_name": (POLICY, record_change(("UPSERT", "shop.example.com.", "A")), False),
+}
+
+
+ADDRESS_CALLS = {  # domain_name's Elastic IP: (allocation, instance) -> allowed
+    "give the host its Elastic IP": ("eipalloc-ours", "i-ours", True),
+    "take another team's Elastic IP for this host": ("eipalloc-theirs", "i-ours", False),
+    "move this project's Elastic IP to another team's host": ("eipalloc-ours", "i-theirs", False),
+}
+
+
+@pytest.mark.parametrize("call", ADDRESS_CALLS)
+def test_an_elastic_ip_goes_only_from_this_project_to_this_project_s_host(call):
+    allocation, instance, allowed = ADDRESS_CALLS[call]
+    params = dict(AllocationId=allocation, InstanceId=instance)
+    assert (decide("ec2", "AssociateAddress", policy=DOMAIN_POLICY, **params) == ALLOW) is allowed
+    assert decide("ec2", "AssociateAddress", **params) != ALLOW  # not without a domain_name
+
+
+@pytest.mark.parametrize("call", RECORD_CALLS)
+def test_route53_records_are_written_only_for_the_domain_and_its_mark(call):
+    policy, body, allowed = RECORD_CALLS[call]
+    decision = decide("route53", "ChangeResourceRecordSets", policy=policy, path=ZONE_PATH, xml=body)
+    assert (decision == ALLOW) is allowed, decision
+    # Reading the zone, its records and the change is allowed with a domain_name only.
+    for action, path in (("ListResourceRecordSets", ZONE_PATH), ("GetChange", "/2013-04-01/change/C1")):
+        assert (decide("route53", action, policy=policy, path=path) == ALLOW) is (policy is DOMAIN_POLICY)
+
+
 ATTACKS = {  # what an operator must not do -> the request
     "tag another team's database ours": ("rds", "AddTagsToResource", dict(
         ResourceName=f"{RDS}:db:billing-db", **tag_params("Tags.Tag", TAKE_OVER))),
@@ -162,9 +216,8 @@ def test_the_same_kind_of_call_on_what_is_ours_is_allowed(call):
 
 
 def test_the_policy_is_the_template_rendered_for_the_default_project():
-    render = jinja2.Template(TEMPLATE.read_text(), keep_trailing_newline=True).render
-    assert render(project_name="tasklist") == (ROOT / "policies" / "operator.json").read_text()
-    shop = json.loads(render(project_name="shop"))
+    assert rendered() == (ROOT / "policies" / "operator.json").read_text()
+    shop = json.loads(rendered(project_name="shop"))
     text = json.dumps(shop)
     assert "tasklist" not in text and '"aws:ResourceTag/Project": "shop"' in text
     assert "arn:aws:rds:*:*:db:shop-*" in text and "budget/shop-*" in text
