@@ -169,7 +169,7 @@ class Services:
         for instance_id, address in hosts.items():
             try:
                 public = backend.get_instance(instance_id).public_ip
-            except Exception:  # noqa: BLE001 - gone in the meantime: nothing to lead to
+            except Exception:  # gone in the meantime: nothing to lead to
                 continue
             if public:
                 found[public] = address

@@ -91,7 +91,8 @@ def record_change(*changes):
     """ChangeResourceRecordSets' body (Route 53's REST XML) for (action, name, type) changes."""
     return "<ChangeResourceRecordSetsRequest><ChangeBatch><Changes>" + "".join(
         f"<Change><Action>{action}</Action><ResourceRecordSet><Name>{name}</Name><Type>{kind}</Type>"
-        "</ResourceRecordSet></Change>" for action, name, kind in changes) + "</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"
+        "</ResourceRecordSet></Change>" for action, name, kind in changes
+    ) + "</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"
 
 
 ZONE_PATH = "/2013-04-01/hostedzone/Z0123456789/rrset/"
