@@ -13,7 +13,8 @@ step is its own test with its own assertions; a step that fails leaves the later
 5. configure.yml --check on a host whose Docker is stopped: a plan, not a failure.
 6. Redeploys under a loop of requests, through the proxy: a good one and a broken one fail no request,
    and the broken one never takes traffic. A private repository read over SSH with a deploy key.
-7. Stop and start the instance: the app and its data come back by themselves.
+7. Stop and start the instance: the app and its data come back by themselves, the Elastic IP stays and
+   the domain answers over HTTPS again.
 8. Teardown backs up the database; site.yml -e restore_from brings the rows back, once.
 9. Teardown leaves nothing, the domain's record neither.
 
@@ -261,7 +262,10 @@ def test_a_converged_host_is_read_once_and_checked_from_the_controller(host):
                    "Start Docker now and at every boot"]:
         assert f"TASK [shipyard.ec2_compose.docker : {writer}]" not in run.output, writer
     health = task_output(run, "Check that every health check passes")
-    assert "page from the controller, api from the controller: healthy" in " ".join(health.split())
+    # With the domain, its HTTPS too (a certificate the controller verifies), from the controller only.
+    said_health = " ".join(health.split())
+    assert "page from the controller, api from the controller, https from the controller: healthy" in said_health
+    assert f"https://{DOMAIN}:443/ at {host.address()}" in said_health
 
 
 def test_every_drift_is_named_by_the_reads_and_repaired_by_one_run(host):
@@ -503,6 +507,19 @@ def test_app_and_its_data_come_back_after_stop_and_start(host):
         assert time.monotonic() < deadline, "the app did not come back within 240 s of the start"
         time.sleep(3)
     assert "before the reboot" in found
+    # The Elastic IP stayed: the domain's record still leads to the host, and HTTPS answers there.
+    public = instance_of(sandbox)["PublicIpAddress"]
+    assert public == instance["PublicIpAddress"]
+    assert records(sandbox, host.zone_id)[(DOMAIN, "A")] == [public]
+    root = Path(sandbox.env["SSL_CERT_FILE"]).with_name("root.pem")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            assert https_get(address, DOMAIN, root)[0] == 200
+            break
+        except OSError:
+            assert time.monotonic() < deadline, f"https://{DOMAIN} did not answer within 60 s of the app"
+            time.sleep(2)
 
 
 # 8. Backup and restore ----------------------------------------------------------------------------
