@@ -107,9 +107,10 @@ DOCKERFILE = """\
 # Written by shipyard.ec2_compose: the reverse proxy (Caddy, from the distribution's packages).
 ARG BASE_IMAGE=debian:trixie-slim
 FROM ${BASE_IMAGE}
-RUN apt-get update -qq \\
+# A base image that has Caddy and the CA roots already (an air-gapped host's) skips apt.
+RUN { command -v caddy && test -s /etc/ssl/certs/ca-certificates.crt; } > /dev/null || { apt-get update -qq \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends caddy ca-certificates \\
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/*; }
 ENV XDG_DATA_HOME=/data XDG_CONFIG_HOME=/data/config
 CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
 """

@@ -293,10 +293,14 @@ class Rollout:
             self.write(os.path.join(proxy_dir, "caddy", "Caddyfile"), rollout.caddyfile(routes, upstreams, self.site()))
             if not self.module.check_mode:
                 build = ["--build"] if params["build"] == "always" else []
-                services = [service for service in config["services"] if service != rollout.PROXY_SERVICE]
-                # The proxy last: containers that published its ports before (no proxy yet) give them up first.
-                self.run("up", "--detach", "--remove-orphans", "--wait", "--wait-timeout", timeout, *build, *services)
-                self.run("up", "--detach", "--wait", "--wait-timeout", timeout, *build, rollout.PROXY_SERVICE)
+                publishing = [c for service in rolled for c in rollout.of_service(self.containers(), service)
+                              if any((c.get("HostConfig") or {}).get("PortBindings") or {})]
+                if publishing:
+                    # A deployment from before the proxy: its containers give the ports up first.
+                    services = [service for service in config["services"] if service != rollout.PROXY_SERVICE]
+                    self.run("up", "--detach", "--remove-orphans", "--wait", "--wait-timeout", timeout, *build,
+                             *services)
+                self.run("up", "--detach", "--remove-orphans", "--wait", "--wait-timeout", timeout, *build)
                 upstreams = self.upstreams(rolled)
                 self.reload_proxy(routes, upstreams)
             return dict(result, upstreams=upstreams)
