@@ -124,7 +124,7 @@ def resolve(name, server):
     answer_id, _flags, _questions, count = struct.unpack(">HHHH", answer[:8])
     assert answer_id == query_id
     offset, found = 12 + len(question) + 4, []
-    for _ in range(count):
+    for _answer in range(count):
         offset += 2 if answer[offset] >= 0xC0 else answer.index(b"\0", offset) + 1 - offset  # the name
         kind, _class, _ttl, length = struct.unpack(">HHIH", answer[offset:offset + 10])
         offset += 10

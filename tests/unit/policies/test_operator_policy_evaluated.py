@@ -80,7 +80,6 @@ def launch(subnet, group, tags):
                 **tag_params("TagSpecification.1.Tag", tags), **tag_params("TagSpecification.2.Tag", tags))
 
 
-TAKE_OVER = dict(OURS)
 def rendered(**settings):
     """The template as the operator_policy playbook renders it (Ansible's template: trim_blocks)."""
     return jinja2.Template(TEMPLATE.read_text(), keep_trailing_newline=True, trim_blocks=True).render(
@@ -134,6 +133,7 @@ def test_route53_records_are_written_only_for_the_domain_and_its_mark(call):
         assert (decide("route53", action, policy=policy, path=path) == ALLOW) is (policy is DOMAIN_POLICY)
 
 
+TAKE_OVER = dict(OURS)
 ATTACKS = {  # what an operator must not do -> the request
     "tag another team's database ours": ("rds", "AddTagsToResource", dict(
         ResourceName=f"{RDS}:db:billing-db", **tag_params("Tags.Tag", TAKE_OVER))),
