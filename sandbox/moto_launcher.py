@@ -217,6 +217,30 @@ def patch_moto():
 
     InstanceBackend.modify_instance_metadata_options = modify_keeping_what_is_left_out
 
+    # Bug 6: stopping an instance drops its Elastic IP's address from its network interface, and starting
+    # it gives the interface a new random public address. On AWS an Elastic IP stays associated through
+    # a stop and a start (only an auto-assigned public address changes).
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    def elastic_ip_of(interface):
+        return next((address.public_ip for address in interface.ec2_backend.addresses
+                     if address.eni is interface), None)
+
+    stop_interface, start_interface = NetworkInterface.stop, NetworkInterface.start
+
+    def stop_keeping_the_elastic_ip(self):
+        if not elastic_ip_of(self):
+            stop_interface(self)
+
+    def start_keeping_the_elastic_ip(self):
+        elastic_ip = elastic_ip_of(self)
+        start_interface(self)
+        if elastic_ip:
+            self.public_ip = elastic_ip
+
+    NetworkInterface.stop = stop_keeping_the_elastic_ip
+    NetworkInterface.start = start_keeping_the_elastic_ip
+
     # Gap: Budgets' DescribeSubscribersForNotification is not implemented (HTTP 500), so the budget
     # module could not compare an alert's e-mail addresses. Answered from what moto stored.
     from moto.budgets.exceptions import NotFoundException
