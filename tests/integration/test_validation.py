@@ -45,6 +45,9 @@ BAD_INPUTS = [
     ({"free_tier_credits": -5}, "free_tier_credits"),
     ({"budget_alert_emails": ["not-an-address"]}, "budget_alert_emails"),
     ({"budget_alert_emails": ["me@example.com"], "monthly_budget": 0}, "budget_alert_emails"),
+    ({"domain_name": "shop_example"}, "domain_name must be a lowercase DNS name"),
+    ({"domain_name": "shop.example.com", "route53_zone": "example.org"}, "route53_zone must be the hosted zone"),
+    ({"domain_name": "shop.example.com", "layout": "scaled"}, "domain_name works with layout single"),
     # "My IP" cannot be found (nothing answers there) while admin_cidrs is empty.
     ({"my_ip_url": "http://127.0.0.1:9/"}, "my_ip_url"),
 ]
@@ -71,6 +74,7 @@ BAD_HOST_INPUTS = [
     ({"app_env": {"BAD-NAME": "x"}}, "app_env"),
     ({"restore_from": "/nonexistent/dump.sql"}, "restore_from"),
     ({"docker_install_source": "snap"}, "docker_install_source"),
+    ({"domain_name": "shop.example.com", "app_acme_ca": "http://acme.example.com/dir"}, "app_acme_ca"),
 ]
 
 
