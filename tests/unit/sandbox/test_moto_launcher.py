@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "sandbox"))
 from moto_launcher import requested_tags
 
@@ -49,7 +51,9 @@ def test_the_tags_of_load_balancer_and_database_calls_are_logged_by_resource_typ
     assert requested_tags(serialized("elbv2", "CreateTargetGroup", Name="web"), "targetgroup") == {}
 
 
-def test_modify_instance_metadata_options_keeps_what_the_call_leaves_out(monkeypatch):
+@pytest.fixture
+def patched_ec2(monkeypatch):
+    """An EC2 client of moto in this process, with the launcher's fixes applied."""
     import boto3
     from moto import mock_aws
     from moto_launcher import patch_moto
@@ -59,46 +63,41 @@ def test_modify_instance_metadata_options_keeps_what_the_call_leaves_out(monkeyp
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-        instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, MetadataOptions={
-            "HttpTokens": "required", "HttpPutResponseHopLimit": 2})["Instances"][0]["InstanceId"]
-        ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="optional")
-        options = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["MetadataOptions"]
+        yield boto3.client("ec2", region_name="us-east-1")
+
+
+def test_modify_instance_metadata_options_keeps_what_the_call_leaves_out(patched_ec2):
+    ec2 = patched_ec2
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, MetadataOptions={
+        "HttpTokens": "required", "HttpPutResponseHopLimit": 2})["Instances"][0]["InstanceId"]
+    ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="optional")
+    options = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["MetadataOptions"]
     assert options["HttpTokens"] == "optional"
     assert (options["HttpPutResponseHopLimit"], options["HttpEndpoint"]) == (2, "enabled")
     assert (options["HttpProtocolIpv6"], options["InstanceMetadataTags"]) == ("disabled", "disabled")
 
 
-def test_an_elastic_ip_stays_through_a_stop_and_a_start_and_its_tags_are_an_elastic_ip_s(monkeypatch):
-    import boto3
-    from moto import mock_aws
-    from moto_launcher import patch_moto
+def test_an_elastic_ip_stays_through_a_stop_and_a_start_and_its_tags_are_an_elastic_ip_s(patched_ec2):
+    ec2 = patched_ec2
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[{
+        "DeviceIndex": 0, "SubnetId": subnet, "AssociatePublicIpAddress": True}])["Instances"][0]["InstanceId"]
+    address = ec2.allocate_address(Domain="vpc", TagSpecifications=[
+        {"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": "web"}]}])
+    ec2.associate_address(AllocationId=address["AllocationId"], InstanceId=instance)
 
-    patch_moto()
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-        instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[{
-            "DeviceIndex": 0, "SubnetId": subnet, "AssociatePublicIpAddress": True}])["Instances"][0]["InstanceId"]
-        address = ec2.allocate_address(Domain="vpc", TagSpecifications=[
-            {"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": "web"}]}])
-        ec2.associate_address(AllocationId=address["AllocationId"], InstanceId=instance)
+    def public_ip():
+        return ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0].get(
+            "PublicIpAddress")
 
-        def public_ip():
-            return ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0].get(
-                "PublicIpAddress")
-
-        assert public_ip() == address["PublicIp"]
-        ec2.stop_instances(InstanceIds=[instance])
-        assert public_ip() == address["PublicIp"]
-        ec2.start_instances(InstanceIds=[instance])
-        assert public_ip() == address["PublicIp"]
-        # DescribeTags names the type as AWS does, so a module that filters by it finds the tags.
-        tags = ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["elastic-ip"]}])["Tags"]
-        assert [(t["ResourceId"], t["Key"]) for t in tags] == [(address["AllocationId"], "Name")]
+    assert public_ip() == address["PublicIp"]
+    ec2.stop_instances(InstanceIds=[instance])
+    assert public_ip() == address["PublicIp"]
+    ec2.start_instances(InstanceIds=[instance])
+    assert public_ip() == address["PublicIp"]
+    # DescribeTags names the type as AWS does, so a module that filters by it finds the tags.
+    tags = ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["elastic-ip"]}])["Tags"]
+    assert [(t["ResourceId"], t["Key"]) for t in tags] == [(address["AllocationId"], "Name")]
