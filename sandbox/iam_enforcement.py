@@ -65,7 +65,7 @@ class MotoState:
         return "unknown", None
 
     def arn_tags(self, arn):
-        """The tags of an ELBv2 or RDS resource by its ARN ({} when it has none or does not exist)."""
+        """The tags of an ELBv2, RDS or ACM resource by its ARN ({} when it has none or does not exist)."""
         service = arn.split(":")[2] if arn.count(":") >= 5 else ""
         try:
             if service == "elasticloadbalancing":
@@ -77,6 +77,11 @@ class MotoState:
 
                 tags = rds_backends[self.account][self.region].list_tags_for_resource(arn)
                 return {tag["Key"]: tag["Value"] for tag in tags}
+            if service == "acm":
+                from moto.acm.models import acm_backends
+
+                bundle = acm_backends[self.account][self.region]._certificates.get(arn)  # no status check
+                return {k: v or "" for k, v in bundle.tags.items()} if bundle else {}
         except Exception:
             return {}
         return {}

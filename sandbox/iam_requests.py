@@ -273,6 +273,29 @@ def ssm(action, body, region, account):
     return [Authorization(f"ssm:{action}", resource, {})]
 
 
+# ------------------------------------------------------------------------------------------------ ACM
+
+def acm(action, body, region, account, state):
+    """ACM's actions on the certificate's ARN (with its tags); RequestCertificate on "*" (it names no
+    resource), with the tags asked for, the names and the validation method as condition keys, and
+    acm:AddTagsToCertificate on the new certificate (no tags yet) when it tags, as ELBv2's creates do."""
+    request = json.loads(body or b"{}")
+    arn = request.get("CertificateArn")
+    if action == "RequestCertificate":
+        tags = {tag["Key"]: tag.get("Value", "") for tag in request.get("Tags", [])}
+        context = {**tag_context(tags), "acm:ValidationMethod": request.get("ValidationMethod", "EMAIL"),
+                   "acm:DomainNames": [request.get("DomainName", ""), *request.get("SubjectAlternativeNames", [])]}
+        return [Authorization("acm:RequestCertificate", "*", context)] + \
+            ([Authorization("acm:AddTagsToCertificate", f"arn:aws:acm:{region}:{account}:certificate/*",
+                            tag_context(tags))] if tags else [])
+    if not arn:
+        return [Authorization(f"acm:{action}", "*", {})]
+    asked = {tag["Key"]: tag.get("Value", "") for tag in request.get("Tags", [])}
+    context = tag_context(asked) if action in ("AddTagsToCertificate", "RemoveTagsFromCertificate") else {}
+    context.update({f"aws:ResourceTag/{k}": v for k, v in state.arn_tags(arn).items()})
+    return [Authorization(f"acm:{action}", arn, context)]
+
+
 # ------------------------------------------------------------------------------------------- Route 53
 
 ROUTE53_ID = re.compile(r"/(hostedzone|change)/([A-Za-z0-9]+)")
@@ -309,6 +332,8 @@ def authorizations(request, state):
         found = ssm(r.action, r.body, r.region, r.account)
     elif r.service == "route53":
         found = route53(r.action, r.path, r.body)
+    elif r.service == "acm":
+        found = acm(r.action, r.body, r.region, r.account, state)
     else:
         found = [Authorization(f"{r.service}:{r.action}", "*", {})]
     for authorization in found:

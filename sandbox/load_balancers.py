@@ -7,8 +7,8 @@ Targets come and go through HAProxy's runtime API, as registrations do on an ALB
 a new target is added with its health forced down, so it gets no request until it passed the
 group's healthy threshold of checks ("initial"); a deregistered one is set to drain (no new
 requests, the ones in flight finish) for the group's deregistration delay, then deleted.
-Only HTTP listeners are served (HTTPS needs a certificate the sandbox does not have): those that
-forward, and those that redirect, as ELBv2 answers (a 301 or 302 to the URL the redirect's
+Listeners that forward are served, HTTPS ones with their ACM certificate (TLS ends at HAProxy, as at
+the ALB), and HTTP ones that redirect, as ELBv2 answers (a 301 or 302 to the URL the redirect's
 #{protocol}, #{host}, #{port}, #{path} and #{query} make).
 """
 
@@ -18,6 +18,7 @@ import re
 
 SOCKET = "/run/haproxy.sock"
 CONFIG = "/run/haproxy.cfg"
+CERTIFICATES = "/run/certs"  # an HTTPS listener's certificate, chain and key: listener-PORT.pem
 # ELBv2's target health, from HAProxy's check status (show stat's check_status).
 FAILED_CHECK = {
     "L4TOUT": ("Target.Timeout", "Request timed out"),
@@ -71,6 +72,17 @@ def redirect(listener):
     return None
 
 
+def certificate_file(listener):
+    return f"{CERTIFICATES}/listener-{listener.port}.pem"
+
+
+def certificate_arn(listener):
+    """The ACM certificate an HTTPS listener serves (its default), or None."""
+    if listener.protocol != "HTTPS":
+        return None
+    return listener.certificate or next(iter(listener.certificates or []), None)
+
+
 def backend_name(arn):
     return "tg-" + arn.rsplit("/", 1)[-1]
 
@@ -97,8 +109,9 @@ def check_options(group):
     return " ".join(options)
 
 
-def config(balancer, groups):
-    """haproxy.cfg for a moto load balancer, given its target groups by ARN."""
+def config(balancer, groups, served_certificates=()):
+    """haproxy.cfg for a moto load balancer, given its target groups by ARN and the ports of the HTTPS
+    listeners whose certificate is in place (certificate_file)."""
     lines = ["global", f"  stats socket {SOCKET} mode 600 level admin expose-fd listeners", "",
              "defaults", "  mode http", "  option forwardfor", "  timeout connect 5s",
              "  timeout client 60s", "  timeout server 60s", "  timeout http-request 10s", ""]
@@ -107,9 +120,10 @@ def config(balancer, groups):
         if listener.protocol == "HTTP" and redirect(listener):
             lines += [f"frontend listener-{listener.port}", f"  bind :{listener.port}", redirect(listener), ""]
             continue
-        if listener.protocol != "HTTP" or not arns:
-            continue  # HTTPS, or a fixed response: not served
-        lines += [f"frontend listener-{listener.port}", f"  bind :{listener.port}",
+        tls = f" ssl crt {certificate_file(listener)}" if listener.protocol == "HTTPS" else ""
+        if not arns or (tls and listener.port not in served_certificates):
+            continue  # a fixed response, or HTTPS without its certificate: not served
+        lines += [f"frontend listener-{listener.port}", f"  bind :{listener.port}{tls}",
                   f"  default_backend {backend_name(arns[0])}", ""]
     for arn in target_groups(balancer):
         group = groups.get(arn)

@@ -52,7 +52,8 @@ from urllib.parse import parse_qsl
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import aws_rules  # noqa: E402 - sandbox/ is not a package
+import acm  # noqa: E402 - sandbox/ is not a package
+import aws_rules  # noqa: E402
 import iam_enforcement  # noqa: E402
 import placement_rules  # noqa: E402
 import services  # noqa: E402
@@ -413,6 +414,8 @@ def main():
     from werkzeug.serving import make_server
 
     patch_moto()
+    acm.authority(args.state_dir)  # its root is in the bundle the ACME CA's thread writes
+    acm.install(args.state_dir)
     iam_enforcement.install()
     aws_rules.install(linger_seconds=args.linger_seconds, dependencies=not args.no_dependency_checks)
     placement_rules.install(checks=not args.no_placement_checks, default_zone=args.default_zone)

@@ -6,13 +6,15 @@ the VPC's DNS with real parts, as the backer backs instances with containers.
   and forwards every other name. Hosts boot with it as their nameserver, so the containers of a
   host's compose app reach the database by its endpoint name, as in a VPC.
 * An Application Load Balancer: an HAProxy container (load_balancers.py) that serves the HTTP
-  listeners, follows the target groups' registrations and health checks, and answers
+  listeners (HTTPS ones with their ACM certificate, acm.py), follows the target groups' registrations
+  and health checks, and answers
   DescribeTargetHealth (initial, healthy, unhealthy, draining, unused) from HAProxy's own checks.
   Its address is tagged on the load balancer as ``SandboxAddress``: the controller cannot resolve
   the load balancer's DNS name, the sandbox's hosts can.
 * Route 53's records: the resolver also answers every A record of the emulator's hosted zones, an
   instance's public address (its Elastic IP too) turned into its container's address, as the
-  internet's DNS and AWS's one-to-one NAT would take a client there.
+  internet's DNS and AWS's one-to-one NAT would take a client there; an alias record to a load
+  balancer is answered with its proxy's address.
 * The internet's ACME CA (Let's Encrypt's test server, pebble, from Debian): one container per
   sandbox, resolving through that resolver, whose HTTP-01 challenges reach the hosts on port 80. Its
   own TLS certificate (its directory is HTTPS) and the root its certificates chain to are written to
@@ -147,15 +149,20 @@ class Services:
 
     def route53_records(self):
         """{name: [address]} of every A record of the emulator's hosted zones; a public address of an
-        instance is its container's."""
+        instance is its container's, an alias to a load balancer's DNS name its proxy's."""
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.route53.models import route53_backends
 
         public = {ip: address for addresses in self.public_addresses.values() for ip, address in addresses.items()}
+        balancers = {known["name"].lower(): known["address"] for known in self.registry["lb"].values()}
         found = {}
         for zone in route53_backends[DEFAULT_ACCOUNT_ID]["aws"].zones.values():
             for record in zone.rrsets:
-                if record.type == "A" and record.records:
+                alias = (getattr(record, "alias_target", None) or {}).get("DNSName", "")
+                target = alias.lower().rstrip(".").removeprefix("dualstack.")
+                if record.type == "A" and target in balancers:
+                    found[record.name.rstrip(".").lower()] = [balancers[target]]
+                elif record.type == "A" and record.records:
                     values = [value["Value"] if isinstance(value, dict) else value for value in record.records]
                     found[record.name.rstrip(".").lower()] = [public.get(value, value) for value in values]
         return found
@@ -209,7 +216,10 @@ class Services:
                     time.sleep(0.3)
             (folder / "root.pem").write_text(root, encoding="utf-8")
             system = Path(SYSTEM_CAS).read_text(encoding="utf-8") if Path(SYSTEM_CAS).exists() else ""
-            (folder / "ca-bundle.pem").write_text(system + root, encoding="utf-8")
+            # ACM's root too (acm.py): the load balancers' certificates chain to it.
+            acm_root = self.state_dir / "acm" / "root.pem"
+            acm_text = acm_root.read_text(encoding="utf-8") if acm_root.exists() else ""
+            (folder / "ca-bundle.pem").write_text(system + root + acm_text, encoding="utf-8")
             (self.state_dir / "acme.json").write_text(json.dumps({
                 "directory": f"https://{address}:14000/dir", "tls_root": str(tls_root),
                 "root": str(folder / "root.pem"), "bundle": str(folder / "ca-bundle.pem")}), encoding="utf-8")
@@ -273,11 +283,18 @@ class Services:
         return known
 
     def configure_proxy(self, known, balancer, groups):
-        text = lbs.config(balancer, groups)
-        digest = hashlib.sha256(text.encode()).hexdigest()
+        pems = certificate_pems(balancer)
+        text = lbs.config(balancer, groups, served_certificates=set(pems))
+        digest = hashlib.sha256((text + "".join(pem for _port, pem in sorted(pems.items()))).encode()).hexdigest()
         if known["config"] == digest:
             return
         first = known["config"] is None
+        for listener in balancer.listeners.values():
+            if listener.port in pems:
+                path = lbs.certificate_file(listener)
+                docker("exec", "-i", known["id"], "sh", "-c",
+                       f"umask 077 && mkdir -p {lbs.CERTIFICATES} && cat > {path}.new && mv {path}.new {path}",
+                       stdin=pems[listener.port].encode())
         docker("exec", "-i", known["id"], "sh", "-c", f"cat > {lbs.CONFIG}.new && mv {lbs.CONFIG}.new {lbs.CONFIG}",
                stdin=text.encode())
         if not first:  # a reload drops the servers added at run time: they are added again below
@@ -415,6 +432,27 @@ class Services:
         self.registry = {"resolver": None, "acme": None, "lb": {}, "db": {}}
         self.registry_path.unlink(missing_ok=True)
         return len(found)
+
+
+def certificate_pems(balancer):
+    """{port: certificate + key} of a load balancer's HTTPS listeners whose ACM certificate is issued
+    (HAProxy's crt file)."""
+    from moto.acm.models import CertificateNotFound, acm_backends
+
+    _arn, _partition, _service, region, account, *_rest = balancer.arn.split(":")
+    found = {}
+    for listener in balancer.listeners.values():
+        arn = lbs.certificate_arn(listener)
+        if not arn or ":acm:" not in arn:
+            continue
+        try:
+            bundle = acm_backends[account][region].get_certificate(arn)
+        except CertificateNotFound:
+            continue
+        if bundle.status == "ISSUED":
+            # Issued by the root itself: no intermediate to send (the client holds the root).
+            found[listener.port] = bundle.cert.decode().strip() + "\n" + bundle.key.decode().strip() + "\n"
+    return found
 
 
 def runtime(container, commands):

@@ -201,5 +201,5 @@ def test_a_domain_s_statements_add_no_parliament_finding():
                 parliament.analyze_policy_string(text, include_community_auditors=True).findings}
 
     with_domain = json.loads(template.render(project_name="tasklist", domain_name="shop.example.com"))
-    assert len(with_domain["Statement"]) == len(POLICY["Statement"]) + 4
+    assert len(with_domain["Statement"]) == len(POLICY["Statement"]) + 8
     assert judged("shop.example.com") - judged("") == set()

@@ -104,6 +104,10 @@ RECORD_CALLS = {  # (the domain's policy, or the one without a domain) -> the ca
     "slip another name in with the domain's": (DOMAIN_POLICY, record_change(
         ("UPSERT", "shop.example.com.", "A"), ("UPSERT", "example.com.", "A")), False),
     "another type for the domain": (DOMAIN_POLICY, record_change(("UPSERT", "shop.example.com.", "MX")), False),
+    "the certificate's validation record": (DOMAIN_POLICY, record_change(
+        ("UPSERT", "_3b1f09.shop.example.com.", "CNAME")), True),
+    "a validation-like record of another name": (DOMAIN_POLICY, record_change(
+        ("UPSERT", "_3b1f09.www.example.com.", "CNAME")), False),
     "any record, without a domain_name": (POLICY, record_change(("UPSERT", "shop.example.com.", "A")), False),
 }
 
@@ -131,6 +135,39 @@ def test_route53_records_are_written_only_for_the_domain_and_its_mark(call):
     # Reading the zone, its records and the change is allowed with a domain_name only.
     for action, path in (("ListResourceRecordSets", ZONE_PATH), ("GetChange", "/2013-04-01/change/C1")):
         assert (decide("route53", action, policy=policy, path=path) == ALLOW) is (policy is DOMAIN_POLICY)
+
+
+ACM = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate"
+State.tags.update({f"{ACM}/ours": OURS, f"{ACM}/theirs": THEIRS})
+CERTIFICATE_CALLS = {  # the load balancer's certificate of domain_name: (action, request) -> allowed
+    "request the domain's, tagged, DNS-validated": ("RequestCertificate", {
+        "DomainName": "shop.example.com", "ValidationMethod": "DNS",
+        "Tags": [{"Key": k, "Value": v} for k, v in OURS.items()]}, True),
+    "request it untagged": ("RequestCertificate", {"DomainName": "shop.example.com", "ValidationMethod": "DNS"}, False),
+    "request another name": ("RequestCertificate", {
+        "DomainName": "www.example.com", "ValidationMethod": "DNS",
+        "Tags": [{"Key": k, "Value": v} for k, v in OURS.items()]}, False),
+    "slip another name in": ("RequestCertificate", {
+        "DomainName": "shop.example.com", "SubjectAlternativeNames": ["example.com"], "ValidationMethod": "DNS",
+        "Tags": [{"Key": k, "Value": v} for k, v in OURS.items()]}, False),
+    "validate by email": ("RequestCertificate", {
+        "DomainName": "shop.example.com", "ValidationMethod": "EMAIL",
+        "Tags": [{"Key": k, "Value": v} for k, v in OURS.items()]}, False),
+    "list the account's certificates": ("ListCertificates", {}, True),
+    "describe ours": ("DescribeCertificate", {"CertificateArn": f"{ACM}/ours"}, True),
+    "delete ours": ("DeleteCertificate", {"CertificateArn": f"{ACM}/ours"}, True),
+    "read another team's tags": ("ListTagsForCertificate", {"CertificateArn": f"{ACM}/theirs"}, False),
+    "tag another team's ours (it carries tags)": ("AddTagsToCertificate", {
+        "CertificateArn": f"{ACM}/theirs", "Tags": [{"Key": k, "Value": v} for k, v in OURS.items()]}, False),
+    "delete another team's": ("DeleteCertificate", {"CertificateArn": f"{ACM}/theirs"}, False),
+}
+
+
+@pytest.mark.parametrize("call", CERTIFICATE_CALLS)
+def test_acm_certificates_only_of_the_domain_tagged_and_only_ours(call):
+    action, request, allowed = CERTIFICATE_CALLS[call]
+    assert (decide("acm", action, policy=DOMAIN_POLICY, json=request) == ALLOW) is allowed
+    assert decide("acm", action, json=request) != ALLOW  # not without a domain_name
 
 
 TAKE_OVER = dict(OURS)

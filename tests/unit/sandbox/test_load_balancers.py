@@ -29,8 +29,15 @@ def test_the_http_listeners_forward_to_their_group_with_its_health_check():
     balancer = SimpleNamespace(listeners={"a": listener(443, "HTTPS"), "b": listener(80)})
     config = lbs.config(balancer, {GROUP_ARN: group()})
     assert "frontend listener-80\n  bind :80\n  default_backend tg-0123456789abcdef\n" in config
-    assert "listener-443" not in config  # HTTPS: no certificate here
+    assert "listener-443" not in config  # HTTPS whose certificate is not in place: not served
     assert "  option httpchk GET /health\n  http-check expect rstatus ^(200|201|202)$\n" in config
+
+
+def test_an_https_listener_ends_tls_with_its_certificate_once_it_is_in_place():
+    balancer = SimpleNamespace(listeners={"a": listener(443, "HTTPS"), "b": listener(80)})
+    config = lbs.config(balancer, {GROUP_ARN: group()}, served_certificates={443})
+    assert ("frontend listener-443\n  bind :443 ssl crt /run/certs/listener-443.pem\n"
+            "  default_backend tg-0123456789abcdef\n") in config
 
 
 def test_a_new_target_starts_down_and_a_health_check_port_of_its_own_is_kept():
