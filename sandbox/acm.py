@@ -15,6 +15,7 @@
 
 import datetime
 import hashlib
+import inspect
 import threading
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def authority(state_dir):
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sandbox"),
                               x509.NameAttribute(NameOID.COMMON_NAME, ROOT_NAME)])
-            now = datetime.datetime.now(datetime.timezone.utc)
+            now = datetime.datetime.now(datetime.UTC)
             root = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                     .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
                     .not_valid_after(now + datetime.timedelta(days=3650))
@@ -58,7 +59,7 @@ def authority(state_dir):
 def sign(domain_names, root, root_key):
     """(certificate PEM, key PEM) for domain_names (the first is the subject), signed by the root."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain_names[0])]))
             .issuer_name(root.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -108,6 +109,19 @@ def listeners_using(account, region, arn):
                    if arn in (listener.certificates or []) or listener.certificate == arn})
 
 
+def refuse_unissued(account, region, arns, error):
+    """ELBv2's CertificateNotFound for an ACM certificate (of arns) that is not issued."""
+    from moto.acm.models import CertificateNotFound, acm_backends
+
+    for arn in [arn for arn in arns if arn and ":acm:" in arn]:
+        try:
+            status = acm_backends[account][region].get_certificate(arn).status
+        except CertificateNotFound:
+            status = None
+        if status != "ISSUED":
+            raise error("CertificateNotFound", f"Certificate '{arn}' not found")
+
+
 def install(state_dir):
     """Patch moto's ACM (and ELBv2's listeners) to issue, validate and hold certificates as AWS does;
     returns a function that takes the patches back."""
@@ -122,8 +136,9 @@ def install(state_dir):
     bundle = models.CertBundle
     generate_cert = bundle.generate_cert.__func__
 
-    def issued_by_the_sandbox(cls, domain_name, account_id, region, sans=None, cert_authority_arn=None):
-        made = generate_cert(cls, domain_name, account_id, region, sans=sans, cert_authority_arn=cert_authority_arn)
+    def issued_by_the_sandbox(cls, domain_name, *, account_id, region, sans=None, cert_authority_arn=None):
+        made = generate_cert(cls, domain_name, account_id=account_id, region=region, sans=sans,
+                             cert_authority_arn=cert_authority_arn)
         if cert_authority_arn is not None:
             return made  # a private CA's: not the public one
         root, root_key = authority(state_dir)
@@ -158,30 +173,20 @@ def install(state_dir):
             raise ResourceInUse(message=f"Certificate {arn} in account {self.account_id} is in use.")
         delete_certificate(self, arn)
 
-    def issued_only(account, region, certificates):
-        from moto.acm.models import acm_backends
-
-        for arn in [item.get("CertificateArn") for item in certificates or []]:
-            if not arn or ":acm:" not in arn:
-                continue
-            try:
-                status = acm_backends[account][region].get_certificate(arn).status
-            except models.CertificateNotFound:
-                status = None
-            if status != "ISSUED":
-                raise ELBClientError("CertificateNotFound", f"Certificate '{arn}' not found")
-
     create_listener = ELBv2Backend.create_listener
 
-    def create_with_issued(self, load_balancer_arn, protocol, port, ssl_policy, certificate, *args, **kwargs):
-        issued_only(self.account_id, self.region_name, [{"CertificateArn": certificate}] if certificate else [])
-        return create_listener(self, load_balancer_arn, protocol, port, ssl_policy, certificate, *args, **kwargs)
+    def create_with_issued(self, *args, **kwargs):
+        certificate = inspect.signature(create_listener).bind(self, *args, **kwargs).arguments.get("certificate")
+        refuse_unissued(self.account_id, self.region_name, [certificate], ELBClientError)
+        return create_listener(self, *args, **kwargs)
 
     modify_listener = ELBv2Backend.modify_listener
 
-    def modify_with_issued(self, arn, port=None, protocol=None, ssl_policy=None, certificates=None, actions=None):
-        issued_only(self.account_id, self.region_name, certificates)
-        return modify_listener(self, arn, port, protocol, ssl_policy, certificates, actions)
+    def modify_with_issued(self, *args, **kwargs):
+        certificates = inspect.signature(modify_listener).bind(self, *args, **kwargs).arguments.get("certificates")
+        refuse_unissued(self.account_id, self.region_name,
+                        [item.get("CertificateArn") for item in certificates or []], ELBClientError)
+        return modify_listener(self, *args, **kwargs)
 
     patches = [(bundle, "generate_cert", classmethod(issued_by_the_sandbox)), (bundle, "check", check_dns),
                (bundle, "describe", with_own_records),

@@ -134,15 +134,17 @@ def resolve(name, server):
     return found
 
 
-def https_get(address, domain, cafile, path="/"):
-    """(status, headers, body, certificate) of https://domain/path asked at `address`, verified against
-    `cafile` alone: the certificate must chain to that root and name the domain."""
+def https_get(address, domain, cafile, path="/", data=None):
+    """(status, headers, body, certificate) of https://domain/path asked at `address` (POSTed as JSON with
+    `data`), verified against `cafile` alone: the certificate must chain to that root and name the domain."""
     context = ssl.create_default_context(cafile=str(cafile))
     with socket.create_connection((address, 443), timeout=10) as raw, \
             context.wrap_socket(raw, server_hostname=domain) as tls:
         connection = http.client.HTTPConnection(domain)
         connection.sock = tls
-        connection.request("GET", path, headers={"Host": domain})
+        body = None if data is None else json.dumps(data).encode()
+        connection.request("GET" if body is None else "POST", path, body=body,
+                           headers={"Host": domain, "Content-Type": "application/json"})
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read().decode(), tls.getpeercert()
 

@@ -1,9 +1,11 @@
-"""layout: scaled end to end in the sandbox: from an empty cloud to the Task List answering through the
-load balancer (an HAProxy that follows the target group) in front of two hosts that share PostgreSQL on
-RDS (a PostgreSQL container reached by its endpoint name); the database and the hosts' app ports closed
-to everything but their chained security groups; a no-op re-run that writes nothing; a rolling deploy
-and a failed one under a loop of requests that sees no failure; scaling 2 -> 3 -> 2; teardown with a
-final snapshot down to nothing tagged. And the new inputs refused before any AWS call."""
+"""layout: scaled end to end in the sandbox: from an empty cloud to the Task List answering at
+https://<domain_name> through the load balancer (an HAProxy that follows the target group and ends TLS
+with the ACM certificate the run requested and validated through Route 53) in front of two hosts that
+share PostgreSQL on RDS (a PostgreSQL container reached by its endpoint name); the database and the
+hosts' app ports closed to everything but their chained security groups; a no-op re-run that writes
+nothing; a rolling deploy and a failed one under a loop of requests that sees no failure; scaling
+2 -> 3 -> 2; teardown with a final snapshot down to nothing tagged, the certificate and the records
+gone. And the new inputs refused before any AWS call."""
 
 import collections
 import json
@@ -11,33 +13,39 @@ import re
 import subprocess
 import threading
 import time
-import urllib.request
+from pathlib import Path
 
 import pytest
+from cloud import http_redirect, https_get, resolve
 
+ZONE, DOMAIN = "example.test", "tasklist.example.test"  # the user's hosted zone, and the app's name in it
 # Short drains and health checks: the same steps as the defaults, in less time.
 SCALED = ["-e", "layout=scaled", "-e", "monthly_budget=100", "-e", "load_balancer_deregistration_delay=5",
-          "-e", "load_balancer_health_check_interval=5"]
+          "-e", "load_balancer_health_check_interval=5", "-e", f"domain_name={DOMAIN}", "-e", f"route53_zone={ZONE}"]
 HOSTS = ("tasklist-dev-web-1", "tasklist-dev-web-2")
 
 
-class RequestLoop:
-    """GETs through the load balancer, one every 50 ms from a thread, until stopped (at most 15 minutes):
-    what a user of the app sees while it changes."""
+def acm_root(sandbox):
+    """The sandbox's ACM root alone (the load balancer's certificate must chain to it)."""
+    return Path(sandbox.env["SSL_CERT_FILE"]).parents[1] / "acm" / "root.pem"
 
-    def __init__(self, url):
-        self.url, self.answers, self.stop = url, collections.Counter(), threading.Event()
+
+class RequestLoop:
+    """GETs of https://DOMAIN/api/tasks at the load balancer, one every 50 ms from a thread, until stopped
+    (at most 15 minutes): what a user of the app sees while it changes."""
+
+    def __init__(self, sandbox, alb):
+        self.alb, self.root = alb, acm_root(sandbox)
+        self.answers, self.stop = collections.Counter(), threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self):
         deadline = time.monotonic() + 900
         while not self.stop.is_set() and time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(self.url, timeout=5) as response:
-                    response.read()
-                    self.answers[response.status] += 1
-            except OSError as error:  # HTTPError, URLError, timeouts
-                self.answers[f"{type(error).__name__} {getattr(error, 'code', '')}".strip()] += 1
+                self.answers[https_get(self.alb, DOMAIN, self.root, "/api/tasks")[0]] += 1
+            except OSError as error:  # refused, reset, TLS, timeouts
+                self.answers[type(error).__name__] += 1
             time.sleep(0.05)
 
     def __enter__(self):
@@ -66,14 +74,6 @@ def tags_of(elbv2, arn):
     return {tag["Key"]: tag["Value"] for tag in elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]}
 
 
-def request(url, title=None):
-    data = json.dumps({"title": title}).encode() if title else None
-    call = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
-                                  method="POST" if title else "GET")
-    with urllib.request.urlopen(call, timeout=10) as response:
-        return response.status, response.read().decode()
-
-
 def tasks_on_host(container):
     """The task titles the host's own app answers (the app's ports are closed to this machine)."""
     read = ("import urllib.request; "
@@ -84,17 +84,27 @@ def tasks_on_host(container):
 
 
 def scaled_leftovers(sandbox):
-    """The load balancers, target groups, databases and DB subnet groups that still exist."""
-    elbv2, rds = sandbox.client("elbv2"), sandbox.client("rds")
+    """The load balancers, target groups, databases, DB subnet groups and certificates that still exist,
+    and the zone's records but its own."""
+    elbv2, rds, acm = sandbox.client("elbv2"), sandbox.client("rds"), sandbox.client("acm")
     return {
         "load_balancer": [b["LoadBalancerName"] for b in elbv2.describe_load_balancers()["LoadBalancers"]],
         "target_group": [g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"]],
         "db_instance": [d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]],
         "db_subnet_group": [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]],
+        "certificate": [c["DomainName"] for c in acm.list_certificates()["CertificateSummaryList"]],
+        "record": sorted((r["Name"], r["Type"]) for r in records(sandbox) if r["Type"] not in ("NS", "SOA")),
     }
 
 
+def records(sandbox):
+    route53 = sandbox.client("route53")
+    (zone,) = route53.list_hosted_zones()["HostedZones"]
+    return route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+
+
 def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
+    sandbox.client("route53").create_hosted_zone(Name=ZONE, CallerReference="scaled")  # the user's own zone
     # Checked first: the plan names the scaled parts, and nothing is written.
     mark = sandbox.requests_mark()
     planned = sandbox.playbook("playbooks/site.yml", *SCALED, "--check")
@@ -103,7 +113,8 @@ def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
     assert sandbox.tagged() == {}
 
     first = sandbox.playbook("playbooks/site.yml", *SCALED)
-    assert "layout scaled: 2 hosts behind http://tasklist-dev-" in first.output
+    assert f"layout scaled: 2 hosts behind https://{DOMAIN}/" in first.output
+    assert re.findall(r'"msg": "(.*)"', first.output)[-1] == f"open: https://{DOMAIN}/"  # the run's last word
     ec2, elbv2 = sandbox.ec2, sandbox.client("elbv2")
     hosts = [i for r in ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])
              ["Reservations"] for i in r["Instances"]]
@@ -111,11 +122,12 @@ def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
     (balancer,) = elbv2.describe_load_balancers()["LoadBalancers"]
     assert len({zone["ZoneName"] for zone in balancer["AvailabilityZones"]}) == 2
     alb = tags_of(elbv2, balancer["LoadBalancerArn"])["SandboxAddress"]
+    domain_through_dns(sandbox, balancer, alb)
 
-    # Through the load balancer: the page, and a task written there is read back from each host.
-    status, page = request(f"http://{alb}/")
+    # Through the load balancer, over HTTPS: the page, and a task written there is read back from each host.
+    status, _headers, page, _certificate = https_get(alb, DOMAIN, acm_root(sandbox))
     assert status == 200 and "Task List" in page
-    assert request(f"http://{alb}/api/tasks", title="written through the ALB")[0] == 201
+    assert https_get(alb, DOMAIN, acm_root(sandbox), "/api/tasks", data={"title": "written through the ALB"})[0] == 201
     containers = sandbox.containers()
     assert len(containers) == 2
     for container in containers:
@@ -156,17 +168,41 @@ def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
     assert "Kept the final snapshot tasklist-dev-db-final-" in gone.output
     assert sandbox.tagged() == {}
     assert scaled_leftovers(sandbox) == {"load_balancer": [], "target_group": [], "db_instance": [],
-                                         "db_subnet_group": []}
+                                         "db_subnet_group": [], "certificate": [], "record": []}
     snapshots = sandbox.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
     assert [s["DBInstanceIdentifier"] for s in snapshots] == ["tasklist-dev-db"]
     assert sandbox.containers() == [] and sandbox.service_containers("lb") == []
     assert sandbox.service_containers("db") == []
 
 
+def domain_through_dns(sandbox, balancer, alb):
+    """The certificate was issued through its DNS validation record, the domain is an alias of the load
+    balancer, the sandbox's resolver leads there, HTTPS verifies against the ACM root, HTTP redirects."""
+    (summary,) = sandbox.client("acm").list_certificates()["CertificateSummaryList"]
+    certificate = sandbox.client("acm").describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+    assert (certificate["DomainName"], certificate["Status"], certificate["InUseBy"]) == \
+        (DOMAIN, "ISSUED", [balancer["LoadBalancerArn"]])
+    validation = certificate["DomainValidationOptions"][0]["ResourceRecord"]
+    found = {(r["Name"], r["Type"]): r for r in records(sandbox)}
+    assert found[(validation["Name"], "CNAME")]["ResourceRecords"] == [{"Value": validation["Value"]}]
+    alias = found[(f"{DOMAIN}.", "A")]["AliasTarget"]
+    assert alias["DNSName"].rstrip(".") == balancer["DNSName"] and alias["HostedZoneId"] == \
+        balancer["CanonicalHostedZoneId"]
+    assert (f"_shipyard.{DOMAIN}.", "TXT") in found  # the mark: the alias is this stack's
+    # The VPC's resolver, as the hosts (and the internet, in the sandbox) use it.
+    resolver = subprocess.run(["docker", "inspect", "--format", "{{index .HostConfig.Dns 0}}", sandbox.containers()[0]],
+                              capture_output=True, text=True, check=True, timeout=30).stdout.strip()
+    assert resolve(DOMAIN, resolver) == [alb]
+    _status, _headers, _page, served = https_get(alb, DOMAIN, acm_root(sandbox))  # verified for DOMAIN
+    assert ("DNS", DOMAIN) in served["subjectAltName"]
+    status, location = http_redirect(alb, DOMAIN)
+    assert status == 301 and location.startswith(f"https://{DOMAIN}"), (status, location)
+
+
 def roll_out_and_back(sandbox, elbv2, alb, containers):
     # A rolling deploy: one host at a time out of the load balancer, every host on the new version,
     # and no request through the load balancer fails meanwhile.
-    with RequestLoop(f"http://{alb}/api/tasks") as loop:
+    with RequestLoop(sandbox, alb) as loop:
         started = time.monotonic()
         rolled = sandbox.playbook("playbooks/site.yml", *SCALED, "-e", "app_version=v1.0.0")
         roll_seconds = time.monotonic() - started
@@ -176,7 +212,7 @@ def roll_out_and_back(sandbox, elbv2, alb, containers):
 
     # A version that fails its health check: the roll-out stops at the first host, which is back on
     # the last healthy version and in the load balancer; the other host was not touched.
-    with RequestLoop(f"http://{alb}/api/tasks") as loop:
+    with RequestLoop(sandbox, alb) as loop:
         broken = sandbox.playbook("playbooks/site.yml", *SCALED, "-e", "app_version=v1.2.0-broken", check=False)
     assert broken.rc != 0
     recaps = {host: broken.recap(host) for host in HOSTS}  # the first host is the inventory's first, either
@@ -199,7 +235,7 @@ def roll_out_a_changed_env(sandbox, alb, containers):
     assert all("GREETING" not in env_of(container) for container in containers)
 
     # Then for real: one host at a time, each out of the load balancer and back before the next.
-    with RequestLoop(f"http://{alb}/api/tasks") as loop:
+    with RequestLoop(sandbox, alb) as loop:
         rolled = sandbox.playbook("playbooks/site.yml", *SCALED, *changed_env)
     steps = re.findall(r"^TASK \[shipyard\.ec2_compose\.load_balancer : (Drain the host out|Put the host back)",
                        rolled.output, re.MULTILINE)
@@ -215,7 +251,7 @@ def env_of(container):
 
 def scale_up_and_down(sandbox, alb, containers):
     # Scaling 2 -> 3 -> 2: the third host joins and leaves, the first two are not changed.
-    with RequestLoop(f"http://{alb}/api/tasks") as loop:
+    with RequestLoop(sandbox, alb) as loop:
         up = sandbox.playbook("playbooks/site.yml", *SCALED, "-e", "app_version=v1.0.0", "-e", "instance_count=3")
         assert all(up.recap(host)["changed"] == 0 for host in HOSTS)
         assert up.recap("tasklist-dev-web-3")["changed"] > 0 and len(sandbox.containers()) == 3

@@ -36,8 +36,9 @@ def status_and_record(client, arn):
 
 
 def write_cname(route53, zone, name, value):
-    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-        "Name": name, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": value}]}}]})
+    record = {"Name": name, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": value}]}
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": record}]})
 
 
 def test_issued_once_its_own_validation_record_is_in_dns_and_chains_to_the_sandbox_root(aws, tmp_path):

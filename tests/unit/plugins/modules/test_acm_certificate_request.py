@@ -11,7 +11,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.shipyard.ec2_compose.plugins.modules import acm_certificate_request as module_code
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "sandbox"))
-import acm  # noqa: E402 - the sandbox's ACM rules
+import acm
 
 DOMAIN = "shop.example.test"
 TAGS = {"Project": "shop", "Environment": "dev", "ManagedBy": "shipyard.ec2_compose"}
