@@ -47,7 +47,6 @@ BAD_INPUTS = [
     ({"budget_alert_emails": ["me@example.com"], "monthly_budget": 0}, "budget_alert_emails"),
     ({"domain_name": "shop_example"}, "domain_name must be a lowercase DNS name"),
     ({"domain_name": "shop.example.com", "route53_zone": "example.org"}, "route53_zone must be the hosted zone"),
-    ({"domain_name": "shop.example.com", "layout": "scaled"}, "domain_name works with layout single"),
     # "My IP" cannot be found (nothing answers there) while admin_cidrs is empty.
     ({"my_ip_url": "http://127.0.0.1:9/"}, "my_ip_url"),
 ]
