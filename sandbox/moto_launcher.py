@@ -14,6 +14,8 @@ What this adds to a plain ``moto_server``:
 * AWS's placement rules (placement_rules.py): a subnet created without a zone lands in the
   region's worst zone, an instance type is launched only in a zone that offers it and only on an
   image of its architecture; PostgreSQL's orderable DB classes per zone;
+* AWS Certificate Manager as AWS issues (acm.py): a certificate validated only once DNS holds its own
+  record, signed by the sandbox's CA, held while a listener uses it;
 * AWS's eventual consistency after a create (consistency.py): for a moment, a call naming a new
   VPC, subnet, gateway, route table or security group answers its NotFound error;
 * with the backer, instances that are "pending" until their container has booted, as on AWS an
