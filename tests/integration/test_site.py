@@ -33,6 +33,7 @@ def test_site_with_user_data_from_nothing_to_a_working_app_and_back(sandbox):
     assert status == 200 and isinstance(json.loads(tasks), list)
     assert post_task(address, "written by the test")[0] == 201
     assert f"page: http://{address}:80/" in first.output  # the summary says where the app is
+    assert first.output.split('"msg": "')[-1].startswith(f"open: http://{address}:80/")  # the run's last word
     # admin_cidrs unset: SSH is open to "my IP" only, the address the hosts see the controller at.
     assert ssh_sources(sandbox) == [sandbox.my_ip() + "/32"]
 
