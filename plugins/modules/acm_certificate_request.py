@@ -130,6 +130,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 POLL_SECONDS = 5
+IN_USE_WAIT = 120  # seconds a deleted load balancer's certificate may still count as in use
 EVERY_STATUS = ("PENDING_VALIDATION", "ISSUED", "INACTIVE", "EXPIRED", "VALIDATION_TIMED_OUT", "REVOKED", "FAILED")
 
 
@@ -202,17 +203,28 @@ def present(module, client):
                      validation_records=validation_records(certificate), deleted=[])
 
 
+def delete_when_unused(module, client, arn, seconds=IN_USE_WAIT):
+    """DeleteCertificate, asked again for a while: AWS still counts a certificate in use for moments after
+    its load balancer is deleted."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            client.delete_certificate(CertificateArn=arn, aws_retry=True)
+            return
+        except is_boto3_error_code("ResourceInUseException") as error:
+            if time.monotonic() > deadline:
+                module.fail_json_aws(error, msg=f"The certificate {arn} of {module.params['domain_name']} is still "
+                                                f"used by a load balancer after {seconds} s: delete it first")
+            time.sleep(POLL_SECONDS)
+
+
 def absent(module, client):
     params = module.params
     found = ours(client, params["domain_name"], params["tags"], EVERY_STATUS)
     deleted = [certificate["CertificateArn"] for certificate in found]
     if not module.check_mode:
         for arn in deleted:
-            try:
-                client.delete_certificate(CertificateArn=arn, aws_retry=True)
-            except is_boto3_error_code("ResourceInUseException") as error:
-                module.fail_json_aws(error, msg=f"The certificate {arn} of {params['domain_name']} is still used by a "
-                                                "load balancer: delete the load balancer first")
+            delete_when_unused(module, client, arn)
     records = [record for certificate in found for record in validation_records(certificate)]
     module.exit_json(changed=bool(deleted), certificate_arn="", status="", validation_records=records, deleted=deleted)
 
