@@ -48,13 +48,8 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+notes:
+  - Supports check mode (nothing is requested or deleted; the result says what would be).
 """
 
 EXAMPLES = r"""
@@ -93,8 +88,8 @@ status:
   type: str
   sample: ISSUED
 validation_records:
-  description: The DNS records that validate the certificate, one per name (C(absent), those of the certificates
-    deleted: they can go too).
+  description: The DNS records that validate the certificate, one per name; with C(absent), those of the
+    certificates deleted, which can go too.
   returned: always
   type: list
   elements: dict

@@ -155,3 +155,8 @@ def http_redirect(address, domain):
     connection.request("GET", "/", headers={"Host": domain})
     response = connection.getresponse()
     return response.status, response.getheader("Location")
+
+
+def last_line(output):
+    """The last line a playbook run printed before its recap (its last task's message)."""
+    return output.split("PLAY RECAP")[0].strip().splitlines()[-1].strip()

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cloud import http_redirect, https_get, resolve
+from cloud import http_redirect, https_get, last_line, resolve
 
 ZONE, DOMAIN = "example.test", "tasklist.example.test"  # the user's hosted zone, and the app's name in it
 # Short drains and health checks: the same steps as the defaults, in less time.
@@ -114,7 +114,7 @@ def test_scaled_layout_from_nothing_behind_a_load_balancer_and_back(sandbox):
 
     first = sandbox.playbook("playbooks/site.yml", *SCALED)
     assert f"layout scaled: 2 hosts behind https://{DOMAIN}/" in first.output
-    assert re.findall(r'"msg": "(.*)"', first.output)[-1] == f"open: https://{DOMAIN}/"  # the run's last word
+    assert last_line(first.output) == f"msg: 'open: https://{DOMAIN}/'"  # the run's last word
     ec2, elbv2 = sandbox.ec2, sandbox.client("elbv2")
     hosts = [i for r in ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["running"]}])
              ["Reservations"] for i in r["Instances"]]

@@ -6,7 +6,7 @@ test_single_host.py's host."""
 import json
 import subprocess
 
-from cloud import docker_role_choice, get, post_task, ssh_sources
+from cloud import docker_role_choice, get, last_line, post_task, ssh_sources
 
 
 def on_host(container, *command):
@@ -33,7 +33,7 @@ def test_site_with_user_data_from_nothing_to_a_working_app_and_back(sandbox):
     assert status == 200 and isinstance(json.loads(tasks), list)
     assert post_task(address, "written by the test")[0] == 201
     assert f"page: http://{address}:80/" in first.output  # the summary says where the app is
-    assert first.output.split('"msg": "')[-1].startswith(f"open: http://{address}:80/")  # the run's last word
+    assert last_line(first.output) == f"msg: 'open: http://{address}:80/'"  # the run's last word
     # admin_cidrs unset: SSH is open to "my IP" only, the address the hosts see the controller at.
     assert ssh_sources(sandbox) == [sandbox.my_ip() + "/32"]
 

@@ -80,9 +80,9 @@ def test_requested_once_validated_through_dns_waited_for_and_deleted(aws):
     assert waited.failed and record["name"] in waited.result["msg"] and "wait_timeout" in waited.result["msg"]
 
     zone = route53.create_hosted_zone(Name="example.test", CallerReference="1")["HostedZone"]["Id"]
-    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT",
-        "ResourceRecordSet": {"Name": record["name"], "Type": "CNAME", "TTL": 60,
-                              "ResourceRecords": [{"Value": record["value"]}]}}]})
+    cname = {"Name": record["name"], "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": record["value"]}]}
+    route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": cname}]})
     issued = run(module_code.present, client, wait=True)
     assert not issued.result["changed"] and issued.result["status"] == "ISSUED"
     assert issued.result["certificate_arn"] == first.result["certificate_arn"]
