@@ -12,7 +12,7 @@ description:
     I(tags); returns the CNAME records that prove the domain is yours. AWS issues the certificate once it finds
     them in DNS (write them with M(amazon.aws.route53) or at your DNS provider), and renews it by itself while
     they stay.
-  - Idempotent. A certificate of I(domain_name) that carries every tag of I(tags) and is issued or waiting for
+  - Idempotent. A certificate of I(domain_name) that carries every tag of I(match_tags) and is issued or waiting for
     validation is used again (an issued one first); only when there is none is one requested. A certificate
     whose tags another team's policy keeps from being read is not ours and is passed over.
   - With I(wait), waits up to I(wait_timeout) seconds for the certificate to be issued, and fails naming the
@@ -28,9 +28,14 @@ options:
     type: str
     required: true
   tags:
-    description: The tags the certificate is requested with, and by which it is found again (the identity tags).
+    description: The tags the certificate is requested with.
     type: dict
     required: true
+  match_tags:
+    description: The tags by which a certificate is found again (ours), e.g. the identity tags only, so that a
+      change of the other tags does not ask for a new one. Empty, I(tags).
+    type: dict
+    default: {}
   state:
     description: C(present) to request (or find) it, C(absent) to delete it.
     type: str
@@ -180,7 +185,7 @@ def wait_issued(module, client, certificate):
 def present(module, client):
     params = module.params
     changed = False
-    certificate = chosen(ours(client, params["domain_name"], params["tags"], LIVE_STATUSES))
+    certificate = chosen(ours(client, params["domain_name"], params["match_tags"] or params["tags"], LIVE_STATUSES))
     if certificate is None:
         changed = True
         if module.check_mode:
@@ -215,7 +220,7 @@ def delete_when_unused(module, client, arn, seconds=IN_USE_WAIT):
 
 def absent(module, client):
     params = module.params
-    found = ours(client, params["domain_name"], params["tags"], EVERY_STATUS)
+    found = ours(client, params["domain_name"], params["match_tags"] or params["tags"], EVERY_STATUS)
     deleted = [certificate["CertificateArn"] for certificate in found]
     if not module.check_mode:
         for arn in deleted:
@@ -229,6 +234,7 @@ def main():
         argument_spec={
             "domain_name": {"type": "str", "required": True},
             "tags": {"type": "dict", "required": True},
+            "match_tags": {"type": "dict", "default": {}},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "wait": {"type": "bool", "default": False},
             "wait_timeout": {"type": "int", "default": 900},

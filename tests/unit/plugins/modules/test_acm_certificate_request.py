@@ -28,8 +28,8 @@ class FakeModule:
 
     def __init__(self, check_mode=False, **params):
         self.check_mode = check_mode
-        self.params = {"domain_name": DOMAIN, "tags": TAGS, "state": "present", "wait": False, "wait_timeout": 900,
-                       **params}
+        self.params = {"domain_name": DOMAIN, "tags": TAGS, "match_tags": {}, "state": "present", "wait": False,
+                       "wait_timeout": 900, **params}
 
     def exit_json(self, **result):
         raise Exited(result)
@@ -88,6 +88,12 @@ def test_requested_once_validated_through_dns_waited_for_and_deleted(aws):
     assert issued.result["certificate_arn"] == first.result["certificate_arn"]
     assert len(raw.list_certificates(CertificateStatuses=list(module_code.EVERY_STATUS))
                ["CertificateSummaryList"]) == 1  # found again, none asked for
+
+    # Found by the identity alone when told so: another owner tag does not ask for a new certificate.
+    identity = {"Project": "shop", "Environment": "dev"}
+    owner_changed = run(module_code.present, client, tags={**TAGS, "Owner": "someone else"}, match_tags=identity)
+    assert not owner_changed.result["changed"]
+    assert owner_changed.result["certificate_arn"] == first.result["certificate_arn"]
 
     # Another team's certificate of the same name (other tags) is neither used nor deleted.
     other = raw.request_certificate(DomainName=DOMAIN, ValidationMethod="DNS",
