@@ -4,7 +4,7 @@ What this adds to a plain ``moto_server``:
 
 * an AMI list holding moto's own images plus Ubuntu 24.04 (Canonical's owner id) and
   Debian 12/13 images, so the playbooks' AMI lookups find what they find on AWS;
-* five fixes for moto bugs that break amazon.aws modules, and Budgets'
+* seven fixes for moto bugs that break amazon.aws modules or parallel reads, and Budgets'
   DescribeSubscribersForNotification, which moto lacks (see ``patch_moto``);
 * with IAM enforced, AWS's evaluation of the caller's policies (iam_enforcement.py): resource by
   resource, conditions included, instead of moto's actions-only check;
@@ -265,6 +265,24 @@ def patch_moto():
     BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification
 
 
+def copy_response_transformers():
+    """Bug 7: a response's transformers are a dictionary of the response class that requests add to
+    while others iterate it: concurrent calls (our modules read in parallel) fail with "dictionary
+    changed size during iteration" (HTTP 500). Each serialization takes its own copy (a dict copy is
+    atomic under the GIL)."""
+    from moto.core.serialize import XFormedAttributePicker
+
+    init = XFormedAttributePicker.__init__
+    if getattr(init, "copies", False):
+        return
+
+    def with_own_copy(self, *args, response_transformers=None, **kwargs):
+        init(self, *args, response_transformers=dict(response_transformers or {}), **kwargs)
+
+    with_own_copy.copies = True
+    XFormedAttributePicker.__init__ = with_own_copy
+
+
 class RequestLog:
     """WSGI middleware that appends one JSON line per AWS API request (the backer's left out),
     and lets the backer catch up after calls that change instances."""
@@ -416,6 +434,7 @@ def main():
     from werkzeug.serving import make_server
 
     patch_moto()
+    copy_response_transformers()
     acm.authority(args.state_dir)  # its root is in the bundle the ACME CA's thread writes
     acm.install(args.state_dir)
     iam_enforcement.install()
